@@ -1,0 +1,38 @@
+# The two commands of the README:
+#   make book   build the HTML site into _build/html (executes every chapter)
+#   make test   run the test suite (builds the book first: the tests read it)
+# Each sets itself up: a virtual environment in .venv and the data in $(DATA_DIR).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+export BLITZ_DATA ?= $(CURDIR)/data
+# The offline copy of CIFAR-10 that sits beside the repository on the project's
+# machines; elsewhere torchvision downloads the official files.
+SHARED_DATA ?= $(CURDIR)/../shared/data/cifar10-jpeg.tar.gz
+
+.PHONY: book test setup data clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $@
+
+data:
+	@mkdir -p "$(BLITZ_DATA)"
+	@if [ -f "$(SHARED_DATA)" ] && [ ! -e "$(BLITZ_DATA)/cifar10-jpeg.tar.gz" ] \
+	    && [ ! -e "$(BLITZ_DATA)/cifar-10-batches-py" ]; then \
+	  cp "$(SHARED_DATA)" "$(BLITZ_DATA)/" && echo "data: copied $(SHARED_DATA)"; fi
+
+book: setup data
+	$(BIN)/jb build . -W -n --keep-going
+
+test: book
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf _build
