@@ -21,7 +21,7 @@ from torch.overrides import TorchFunctionMode
 
 
 class LayerShape(NamedTuple):
-    """One row of a shape table: what a step is called, what it outputs, how many parameters it owns."""
+    """One row of a shape table: a step's name, output shape and own parameters."""
 
     name: str
     shape: tuple[int, ...]
@@ -29,27 +29,37 @@ class LayerShape(NamedTuple):
 
 
 def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
-    """Side of a convolution's or pooling's output: floor((size - kernel + 2*padding) / stride) + 1.
+    """Side of a convolution's or pooling's output.
+
+    ``floor((size - kernel + 2 * padding) / stride) + 1``: the number of
+    positions a ``kernel``-wide window, moved ``stride`` at a time, takes on
+    the padded input.
 
     Introduced in {ref}`ch-nn`.
     """
-    for name, value, low in (("size", size, 1), ("kernel", kernel, 1), ("stride", stride, 1), ("padding", padding, 0)):
+    checks = (("size", size, 1), ("kernel", kernel, 1), ("stride", stride, 1),
+              ("padding", padding, 0))
+    for name, value, low in checks:
         if not isinstance(value, int) or value < low:
             raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
     if kernel > size + 2 * padding:
-        raise ValueError(f"kernel {kernel} is larger than the padded input {size} + 2*{padding}")
+        raise ValueError(
+            f"kernel {kernel} is larger than the padded input {size} + 2*{padding}"
+        )
     return (size - kernel + 2 * padding) // stride + 1
 
 
 class _Recorder(TorchFunctionMode):
-    """Record the tensors returned by torch functions called outside any sub-module."""
+    """Record the tensors returned by torch functions called outside sub-modules."""
 
     def __init__(self, rows: list[LayerShape]) -> None:
         super().__init__()
         self.rows = rows
         self.depth = 0  # > 0 while a hooked sub-module runs
 
-    def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+    def __torch_function__(
+        self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None
+    ) -> Any:
         out = func(*args, **(kwargs or {}))
         if self.depth == 0 and isinstance(out, torch.Tensor):
             name = getattr(func, "__name__", str(func)).lstrip("_")
@@ -61,14 +71,20 @@ def _check_arguments(model: object, input_shape: object) -> tuple[int, ...]:
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Sequence):
-        raise TypeError(f"input_shape must be a sequence of ints such as (1, 1, 32, 32), got {input_shape!r}")
+        raise TypeError(
+            "input_shape must be a sequence of ints such as (1, 1, 32, 32), "
+            f"got {input_shape!r}"
+        )
     if not input_shape or not all(isinstance(s, int) and s > 0 for s in input_shape):
-        raise ValueError(f"input_shape must be positive ints such as (1, 1, 32, 32), got {tuple(input_shape)}")
+        raise ValueError(
+            "input_shape must be positive ints such as (1, 1, 32, 32), "
+            f"got {tuple(input_shape)}"
+        )
     return tuple(input_shape)
 
 
 def layer_shapes(model: nn.Module, input_shape: Sequence[int]) -> list[LayerShape]:
-    """Return (name, output shape, parameter count) for the input and every step of ``model``.
+    """Return a LayerShape (name, output shape, parameters) for every step of ``model``.
 
     A zero tensor of ``input_shape`` goes through ``model`` once, without
     gradients and in eval mode (the model's mode is restored afterwards).
@@ -114,15 +130,20 @@ def layer_shapes(model: nn.Module, input_shape: Sequence[int]) -> list[LayerShap
 
 
 def format_table(rows: Sequence[LayerShape]) -> str:
-    """Return ``rows`` as an aligned plain-text table with a total line (for printing)."""
+    """Return ``rows`` as an aligned plain-text table with a total line."""
     lines = [("layer", "output shape", "parameters")]
     lines += [(r.name, str(tuple(r.shape)), f"{r.params:,}") for r in rows]
     lines.append(("total", "", f"{sum(r.params for r in rows):,}"))
     widths = [max(len(line[i]) for line in lines) for i in range(3)]
-    fmt = lambda line: f"{line[0]:<{widths[0]}}  {line[1]:<{widths[1]}}  {line[2]:>{widths[2]}}".rstrip()
-    return "\n".join([fmt(lines[0]), "-" * (sum(widths) + 4)] + [fmt(line) for line in lines[1:]])
+
+    def fmt(line: tuple[str, str, str]) -> str:
+        name, shape, params = line
+        return f"{name:<{widths[0]}}  {shape:<{widths[1]}}  {params:>{widths[2]}}"
+
+    rule = "-" * (sum(widths) + 4)
+    return "\n".join([fmt(lines[0]), rule] + [fmt(line).rstrip() for line in lines[1:]])
 
 
 def num_features(shape: Sequence[int]) -> int:
-    """Number of values per example in a batch of ``shape`` (all dimensions but the first)."""
+    """Number of values per example in a batch of ``shape`` (all but dimension 0)."""
     return math.prod(shape[1:])
