@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import pickle
 import re
 import socket
+import subprocess
+import sys
 import tarfile
 import threading
 from pathlib import Path
@@ -182,6 +185,50 @@ def test_cache_hit_then_invalidated(jpeg_dir, tmp_path, monkeypatch):
     assert len(load_cifar10(root=jpeg_dir)) == 40 and len(calls) == 2
 
 
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "wrong shape"])
+def test_damaged_cache_is_rebuilt(damage, jpeg_dir, monkeypatch):
+    load_cifar10(root=jpeg_dir)
+    cache = jpeg_dir / "cifar10-jpeg.cache.npz"
+    if damage == "garbage":
+        cache.write_bytes(b"not a zip file" * 100)
+    elif damage == "truncated":
+        cache.write_bytes(cache.read_bytes()[:5000])
+    else:  # a well-formed file with the right key but pixels of the wrong shape
+        key = str(np.load(cache)["key"])
+        bad = {f"{s}_{k}": np.zeros((2, 3) if k == "images" else (2,), dtype=np.uint8 if k == "images" else np.int64)
+               for s in ("train", "test") for k in ("images", "labels")}
+        with open(cache, "wb") as f:
+            np.savez(f, key=np.array(key), **bad)
+    data._MEMORY.clear()
+    arrays = load_cifar10_arrays(train=False, root=jpeg_dir)
+    assert arrays.images.shape == (20, 3, 32, 32) and arrays.labels.bincount().tolist() == [2] * 10
+    assert np.load(cache)["test_images"].shape == (20, 32, 32, 3)  # rewritten
+
+
+def test_cached_pixels_are_read_only(jpeg_dir):
+    ds = load_cifar10(root=jpeg_dir)
+    with pytest.raises(ValueError, match="read-only"):
+        ds.data[0, 0, 0, 0] = 1
+    arrays = load_cifar10_arrays(root=jpeg_dir)
+    assert arrays.images.data_ptr() != load_cifar10_arrays(root=jpeg_dir).images.data_ptr()
+
+
+def test_download_lands_in_the_data_dir(tmp_path, monkeypatch, trust_md5):
+    monkeypatch.setattr(_official, "online", lambda *a, **k: True)
+    fetched = []
+
+    def fake_download(self):  # stands in for torchvision fetching and unpacking the official archive
+        fetched.append(Path(self.root))
+        write_official(Path(self.root))
+        (Path(self.root) / _official.ARCHIVE).write_bytes(b"the archive torchvision keeps")
+    monkeypatch.setattr(torchvision.datasets.CIFAR10, "download", fake_download)
+    ds = load_cifar10(train=False, root=tmp_path)
+    assert "downloaded by torchvision" in ds.source and len(ds) == 3
+    assert fetched[0].parent == tmp_path and not fetched[0].exists()  # a temporary folder, gone now
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([_official.ARCHIVE, _official.FOLDER])
+    assert load_cifar10(root=tmp_path).source.startswith("official CIFAR-10 (torchvision files")
+
+
 def test_official_folder_is_preferred(tmp_path, jpeg_dir, trust_md5):
     pixels, labels = write_official(jpeg_dir)
     ds = load_cifar10(train=False, root=jpeg_dir)
@@ -215,10 +262,17 @@ def test_download_failure_falls_back_to_jpeg(jpeg_dir, monkeypatch):
 
 def test_cli_prints_source_and_counts(jpeg_dir, monkeypatch, capsys):
     monkeypatch.setenv("BLITZ_DATA", str(jpeg_dir))
-    data.main()
+    data.main([])
     out = capsys.readouterr().out
     assert "JPEG copy" in out and "train: 30 images" in out and "test: 20 images" in out
     assert "airplane 3" in out and "truck 2" in out
+
+
+def test_module_runs_as_a_script(jpeg_dir):
+    env = {**os.environ, "PYTHONPATH": str(Path(data.__file__).parents[1])}
+    out = subprocess.run([sys.executable, "-m", "blitz.data", str(jpeg_dir), "--no-download"],
+                         capture_output=True, text=True, env=env, check=True).stdout
+    assert "cache file absent" in out and "train: 30 images" in out and str(jpeg_dir) in out
 
 
 # ---------------------------------------------------------------- bad input

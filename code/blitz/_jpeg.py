@@ -2,16 +2,13 @@
 
 The JPEG copy (``cifar10-jpeg.tar.gz``, or its extracted ``train/`` and ``test/``
 folders) holds one folder per class. Decoding its 60,000 small JPEGs takes a few
-seconds, so we do it once, check every image, and save the pixels in a ``.npz``
-next to the source; later loads read that file in a fraction of a second.
+seconds, so :mod:`blitz._cache` does it once and keeps the pixels on disk.
 Helper of :mod:`blitz.data` (introduced in {ref}`ch-cifar10`).
 """
 from __future__ import annotations
 
 import io
-import os
 import tarfile
-import tempfile
 import zlib
 from pathlib import Path, PurePosixPath
 
@@ -20,7 +17,6 @@ from PIL import Image
 
 SPLITS = ("train", "test")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
-CACHE_VERSION = "blitz-cifar10-jpeg-v1"
 
 # Per split: (images (N, 32, 32, 3) uint8, labels (N,) int64)
 Splits = dict[str, tuple[np.ndarray, np.ndarray]]
@@ -130,62 +126,3 @@ def decode_all(files: list[tuple[str, str, str, bytes]], classes: tuple[str, ...
             images[k] = decode(data, f"{where}:{split}/{classes[label]}/{name}")
         out[split] = (images, np.array([c for c, _, _ in chosen], dtype=np.int64))
     return out
-
-
-def fingerprint(source: Path) -> str:
-    """A key that changes when the archive (size, mtime) or any file in the folders changes."""
-    if source.is_file():
-        st = source.stat()
-        return f"{CACHE_VERSION}:{source.name}:{st.st_size}:{st.st_mtime_ns}"
-    stats = [f.stat() for split in SPLITS for f in (source / split).rglob("*")]
-    total = sum(s.st_size for s in stats)
-    newest = max((s.st_mtime_ns for s in stats), default=0)
-    return f"{CACHE_VERSION}:folders:{len(stats)}:{total}:{newest}"
-
-
-def cache_path(source: Path) -> Path:
-    """Where the decoded pixels of ``source`` are cached (beside it, in the data dir)."""
-    if source.is_file():
-        return source.with_name(source.name.split(".")[0] + ".cache.npz")
-    return source / "cifar10-jpeg-folders.cache.npz"
-
-
-def load_cache(path: Path, key: str) -> Splits | None:
-    """The cached arrays if ``path`` exists and was made from the same source; else None."""
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            if str(z["key"]) != key:
-                return None
-            return {s: (z[f"{s}_images"], z[f"{s}_labels"]) for s in SPLITS}
-    except (OSError, KeyError, ValueError, zlib.error, EOFError):
-        return None  # missing, stale format or damaged: decode again
-
-
-def save_cache(path: Path, key: str, splits: Splits) -> None:
-    """Write the cache atomically: a temporary file in the same folder, then os.replace."""
-    arrays = {f"{s}_{kind}": a for s, pair in splits.items() for kind, a in zip(("images", "labels"), pair)}
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, key=np.array(key), **arrays)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; the data dir may be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def read_jpeg_copy(source: Path, classes: tuple[str, ...]) -> tuple[Splits, bool]:
-    """Decoded arrays of the JPEG copy at ``source`` (archive or folder) and whether the disk cache hit."""
-    key, cache = fingerprint(source), cache_path(source)
-    cached = load_cache(cache, key)
-    if cached is not None:
-        return cached, True
-    files, folders = read_archive(source) if source.is_file() else read_folders(source)
-    check_classes(folders, classes, source)
-    splits = decode_all(files, classes, source)
-    try:
-        save_cache(cache, key, splits)
-    except OSError:
-        pass  # read-only data dir: keep the arrays in memory only
-    return splits, False

@@ -64,7 +64,14 @@ def unpack(root: Path) -> bool:
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-cifar-", dir=root))
     try:
         with tarfile.open(archive, "r:*") as tar:
-            tar.extractall(tmp, filter="data")
+            if hasattr(tarfile, "data_filter"):  # Python >= 3.12, 3.11.4, 3.10.12
+                tar.extractall(tmp, filter="data")
+            else:  # older Pythons: refuse absolute paths, "..", links
+                for member in tar.getmembers():
+                    if member.name.startswith("/") or ".." in member.name.split("/") or member.issym() \
+                            or member.islnk():
+                        raise ValueError(f"{archive}: unsafe entry {member.name!r}")
+                tar.extractall(tmp)
         if not (tmp / FOLDER).is_dir():
             raise ValueError(f"{archive}: no {FOLDER}/ folder inside; is this the official CIFAR-10 archive?")
         os.replace(tmp / FOLDER, root / FOLDER)

@@ -8,6 +8,7 @@ is found and how long loading takes.
 """
 from __future__ import annotations
 
+import argparse
 import os
 import time
 from pathlib import Path
@@ -18,7 +19,7 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset
 
-from blitz import _jpeg, _official
+from blitz import _cache, _jpeg, _official
 
 CLASSES: tuple[str, ...] = (
     "airplane", "automobile", "bird", "cat", "deer",
@@ -134,10 +135,13 @@ def _load(train: bool, root: Path, download: bool) -> tuple[np.ndarray, list[int
             reason = "no network: could not reach the CIFAR-10 download server"
     if jpeg is None:
         raise _not_found(root, reason)
-    key = (str(jpeg.resolve()), _jpeg.fingerprint(jpeg))
+    key = (str(jpeg.resolve()), _cache.fingerprint(jpeg))
     if key not in _MEMORY:
         _MEMORY.clear()  # keep one decoded copy in memory at most
-        _MEMORY[key], _ = _jpeg.read_jpeg_copy(jpeg, CLASSES)
+        splits, _ = _cache.read_jpeg_copy(jpeg, CLASSES)
+        for array in (a for pair in splits.values() for a in pair):
+            array.flags.writeable = False  # shared by every Dataset we return: protect it
+        _MEMORY[key] = splits
     images, labels = _MEMORY[key]["train" if train else "test"]
     return images, labels.tolist(), f"JPEG copy of CIFAR-10 ({jpeg}, {JPEG_NOTE})"
 
@@ -161,22 +165,28 @@ def load_cifar10_arrays(train: bool = True, root: str | os.PathLike | None = Non
                         download: bool = True) -> CifarArrays:
     """One split as tensors: images (N, 3, 32, 32) uint8 and labels (N,) int64, ready to move to a device."""
     images, labels, source = _load(train, _check_args(train, root, download), download)
-    chw = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()  # (N, 32, 32, 3) -> (N, 3, 32, 32), a copy
+    chw = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))  # (N, 32, 32, 3) -> (N, 3, 32, 32), a copy
     return CifarArrays(chw, torch.tensor(labels, dtype=torch.int64), CLASSES, source)
 
 
-def main() -> None:
-    """Print which copy of CIFAR-10 is found, its counts per class and how long loading took."""
-    root = data_dir()
-    for label in ("first load", "from the disk cache"):
+def main(argv: list[str] | None = None) -> None:
+    """Print which copy of CIFAR-10 is found, its counts per class and how long loading takes."""
+    parser = argparse.ArgumentParser(prog="python -m blitz.data", description=main.__doc__)
+    parser.add_argument("root", nargs="?", help="data dir (default: $BLITZ_DATA, else data/ in the repository)")
+    parser.add_argument("--no-download", action="store_true", help="never try torchvision's download")
+    args = parser.parse_args(argv)
+    root = Path(args.root) if args.root else data_dir()
+    jpeg = _jpeg_source(root)
+    cached = jpeg is not None and _cache.cache_path(jpeg).is_file()
+    for label in (f"first load (cache file {'present' if cached else 'absent'})", "second load (memory cleared)"):
         _MEMORY.clear()
         start = time.perf_counter()
-        splits = [load_cifar10_arrays(train=t) for t in (True, False)]
+        splits = [load_cifar10_arrays(train=t, root=root, download=not args.no_download) for t in (True, False)]
         print(f"{label}: {time.perf_counter() - start:.2f} s")
     print(f"data dir: {root}\nsource: {splits[0].source}")
     for name, arrays in zip(("train", "test"), splits):
         counts = torch.bincount(arrays.labels, minlength=len(CLASSES)).tolist()
-        print(f"{name}: {len(arrays.labels)} images, {tuple(arrays.images.shape[1:])}, per class "
+        print(f"{name}: {len(arrays.labels)} images of {tuple(arrays.images.shape[1:])}; per class: "
               + ", ".join(f"{c} {n}" for c, n in zip(CLASSES, counts)))
 
 
