@@ -319,6 +319,11 @@ def test_wrong_argument_types(bad, jpeg_dir):
             load_cifar10_arrays(**kwargs)
 
 
+def test_root_that_is_a_file(jpeg_dir):
+    with pytest.raises(ValueError, match="got the file"):
+        load_cifar10(root=jpeg_dir / data.JPEG_ARCHIVE)
+
+
 def _truncate(archive: Path) -> None:
     archive.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
 
@@ -337,6 +342,12 @@ def _missing_class(tree: Path) -> str:
         f.unlink()
     (tree / "test" / "frog").rmdir()
     return "frog"
+
+
+def _empty_class(tree: Path) -> str:
+    for f in (tree / "train" / "horse").iterdir():
+        f.unlink()
+    return "train/horse/"
 
 
 def _misspelt_class(tree: Path) -> str:
@@ -360,7 +371,7 @@ def _grey(tree: Path) -> str:
     return "train/ship/0002.jpg"
 
 
-TREE_DAMAGE = [_corrupt_jpeg, _missing_class, _misspelt_class, _extra_class, _wrong_size, _grey]
+TREE_DAMAGE = [_corrupt_jpeg, _missing_class, _empty_class, _misspelt_class, _extra_class, _wrong_size, _grey]
 
 
 @pytest.mark.parametrize("damage", [_truncate, _garbage], ids=lambda f: f.__name__)

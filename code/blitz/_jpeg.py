@@ -119,8 +119,9 @@ def decode_all(files: list[tuple[str, str, str, bytes]], classes: tuple[str, ...
     out: Splits = {}
     for split in SPLITS:
         chosen = sorted((index[c], n, b) for s, c, n, b in files if s == split)
-        if not chosen:
-            raise ValueError(f"{where}: no images in {split}/")
+        empty = sorted(set(classes) - {classes[label] for label, _, _ in chosen})
+        if empty:
+            raise ValueError(f"{where}: no images in {', '.join(f'{split}/{c}/' for c in empty)}")
         images = np.empty((len(chosen), 32, 32, 3), dtype=np.uint8)  # (N, H, W, C)
         for k, (label, name, data) in enumerate(chosen):
             images[k] = decode(data, f"{where}:{split}/{classes[label]}/{name}")

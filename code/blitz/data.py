@@ -87,7 +87,10 @@ def _check_args(train: object, root: object, download: object) -> Path:
         raise TypeError(f"download must be True or False, got {type(download).__name__}")
     if root is not None and not isinstance(root, (str, os.PathLike)):
         raise TypeError(f"root must be a str, a path or None, got {type(root).__name__}")
-    return Path(root).expanduser() if root is not None else data_dir()
+    path = Path(root).expanduser() if root is not None else data_dir()
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"root must be the folder that holds the data, got the file {path}; try {path.parent}")
+    return path
 
 
 def _not_found(root: Path, reason: str) -> CifarNotFoundError:
