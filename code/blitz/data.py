@@ -71,7 +71,10 @@ class CifarDataset(Dataset):
 
 
 def data_dir() -> Path:
-    """$BLITZ_DATA if set, else ``data/`` at the repository root (or in the working directory)."""
+    """$BLITZ_DATA if set, else ``data/`` at the repository root (or in the working directory).
+
+    Introduced in {ref}`ch-cifar10`.
+    """
     if os.environ.get("BLITZ_DATA"):
         return Path(os.environ["BLITZ_DATA"]).expanduser()
     repo = Path(__file__).resolve().parents[2]
@@ -138,6 +141,12 @@ def _load(train: bool, root: Path, download: bool) -> tuple[np.ndarray, list[int
             reason = "no network: could not reach the CIFAR-10 download server"
     if jpeg is None:
         raise _not_found(root, reason)
+    images, labels = _decoded_jpeg_copy(jpeg)["train" if train else "test"]
+    return images, labels.tolist(), f"JPEG copy of CIFAR-10 ({jpeg}, {JPEG_NOTE})"
+
+
+def _decoded_jpeg_copy(jpeg: Path) -> _jpeg.Splits:
+    """The JPEG copy's pixels: from memory, else from the disk cache, else decoded (and cached)."""
     key = (str(jpeg.resolve()), _cache.fingerprint(jpeg))
     if key not in _MEMORY:
         _MEMORY.clear()  # keep one decoded copy in memory at most
@@ -145,8 +154,7 @@ def _load(train: bool, root: Path, download: bool) -> tuple[np.ndarray, list[int
         for array in (a for pair in splits.values() for a in pair):
             array.flags.writeable = False  # shared by every Dataset we return: protect it
         _MEMORY[key] = splits
-    images, labels = _MEMORY[key]["train" if train else "test"]
-    return images, labels.tolist(), f"JPEG copy of CIFAR-10 ({jpeg}, {JPEG_NOTE})"
+    return _MEMORY[key]
 
 
 def load_cifar10(train: bool = True, transform: Callable | None = None,
@@ -157,6 +165,7 @@ def load_cifar10(train: bool = True, transform: Callable | None = None,
     or ``cifar-10-python.tar.gz``); torchvision's download if ``download`` and the
     server answers within 3 s; the JPEG copy (``cifar10-jpeg.tar.gz`` or its
     ``train/`` and ``test/`` folders), decoded once and cached. ``.source`` says which.
+    Introduced in {ref}`ch-cifar10`.
     """
     if transform is not None and not callable(transform):
         raise TypeError(f"transform must be callable or None, got {type(transform).__name__}")
@@ -166,9 +175,15 @@ def load_cifar10(train: bool = True, transform: Callable | None = None,
 
 def load_cifar10_arrays(train: bool = True, root: str | os.PathLike | None = None,
                         download: bool = True) -> CifarArrays:
-    """One split as tensors: images (N, 3, 32, 32) uint8 and labels (N,) int64, ready to move to a device."""
+    """One split as tensors: images (N, 3, 32, 32) uint8 and labels (N,) int64.
+
+    For training from memory: no PIL and no DataLoader workers, and the whole
+    split moves to a GPU in one call. Same sources as :func:`load_cifar10`; the
+    tensors are the caller's own copy. Introduced in {ref}`ch-cifar10`.
+    """
     images, labels, source = _load(train, _check_args(train, root, download), download)
-    chw = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))  # (N, 32, 32, 3) -> (N, 3, 32, 32), a copy
+    # (N, 32, 32, 3) -> (N, 3, 32, 32), copied so that the cached pixels stay untouched
+    chw = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))
     return CifarArrays(chw, torch.tensor(labels, dtype=torch.int64), CLASSES, source)
 
 
