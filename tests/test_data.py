@@ -127,7 +127,7 @@ def test_classes_and_data_dir(monkeypatch, tmp_path, repo_root):
 def test_jpeg_archive_round_trip(jpeg_dir, tmp_path):
     ds = load_cifar10(train=True, root=jpeg_dir)
     assert len(ds) == 30 and ds.classes == list(CLASSES) and len(ds.targets) == 30
-    assert "JPEG copy" in ds.source and str(jpeg_dir / data.JPEG_ARCHIVE) in ds.source
+    assert "JPEG copy" in ds.source and "(data/cifar10-jpeg.tar.gz, " in ds.source
     for i in range(len(ds)):
         img, label = ds[i]
         assert isinstance(img, Image.Image) and img.mode == "RGB" and img.size == (32, 32)
@@ -161,7 +161,8 @@ def test_transform_is_applied(jpeg_dir):
 def test_extracted_folders_and_prefixed_archive(tmp_path):
     write_tree(tmp_path / "folders")
     (tmp_path / "folders" / "README.txt").write_text("not an image, outside train/ and test/")
-    assert len(load_cifar10(train=False, root=tmp_path / "folders")) == 20
+    ds = load_cifar10(train=False, root=tmp_path / "folders")
+    assert len(ds) == 20 and "(train/ and test/ in folders/, " in ds.source
     write_tree(tmp_path / "src")
     (tmp_path / "prefixed").mkdir()
     write_tar(tmp_path / "src", tmp_path / "prefixed" / data.JPEG_ARCHIVE, prefix="CIFAR-10-images/")
@@ -232,7 +233,8 @@ def test_download_lands_in_the_data_dir(tmp_path, monkeypatch, trust_md5):
 def test_official_folder_is_preferred(tmp_path, jpeg_dir, trust_md5):
     pixels, labels = write_official(jpeg_dir)
     ds = load_cifar10(train=False, root=jpeg_dir)
-    assert ds.source.startswith("official CIFAR-10") and len(ds) == 3 and ds.targets == labels
+    assert ds.source == "official CIFAR-10 (torchvision files in data/cifar-10-batches-py)"
+    assert len(ds) == 3 and ds.targets == labels
     np.testing.assert_array_equal(np.asarray(ds[2][0]), pixels[2])
     arrays = load_cifar10_arrays(train=True, root=jpeg_dir)
     assert arrays.images.shape == (10, 3, 32, 32) and arrays.source == ds.source

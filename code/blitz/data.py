@@ -126,7 +126,7 @@ def _load(train: bool, root: Path, download: bool) -> tuple[np.ndarray, list[int
     """(images (N, 32, 32, 3) uint8, labels, source sentence) from the first copy found."""
     if (root / _official.FOLDER).is_dir() or _official.unpack(root):
         ds = _official.read(root, train)
-        return ds.data, list(ds.targets), f"official CIFAR-10 (torchvision files in {root / _official.FOLDER})"
+        return ds.data, list(ds.targets), f"official CIFAR-10 (torchvision files in {root.name}/{_official.FOLDER})"
     jpeg = _jpeg_source(root)
     reason = "download=False"
     if download:
@@ -134,7 +134,7 @@ def _load(train: bool, root: Path, download: bool) -> tuple[np.ndarray, list[int
             try:
                 root.mkdir(parents=True, exist_ok=True)
                 ds = _official.download(root, train)
-                return ds.data, list(ds.targets), f"official CIFAR-10 (downloaded by torchvision into {root})"
+                return ds.data, list(ds.targets), f"official CIFAR-10 (downloaded by torchvision into {root.name}/)"
             except Exception as exc:  # network or server trouble: fall back to a local copy
                 reason = f"download failed: {exc}"
         else:
@@ -142,7 +142,8 @@ def _load(train: bool, root: Path, download: bool) -> tuple[np.ndarray, list[int
     if jpeg is None:
         raise _not_found(root, reason)
     images, labels = _decoded_jpeg_copy(jpeg)["train" if train else "test"]
-    return images, labels.tolist(), f"JPEG copy of CIFAR-10 ({jpeg}, {JPEG_NOTE})"
+    where = f"{root.name}/{jpeg.name}" if jpeg != root else f"train/ and test/ in {root.name}/"
+    return images, labels.tolist(), f"JPEG copy of CIFAR-10 ({where}, {JPEG_NOTE})"
 
 
 def _decoded_jpeg_copy(jpeg: Path) -> _jpeg.Splits:
@@ -201,7 +202,7 @@ def main(argv: list[str] | None = None) -> None:
         start = time.perf_counter()
         splits = [load_cifar10_arrays(train=t, root=root, download=not args.no_download) for t in (True, False)]
         print(f"{label}: {time.perf_counter() - start:.2f} s")
-    print(f"data dir: {root}\nsource: {splits[0].source}")
+    print(f"data dir: {root.resolve()}\nsource: {splits[0].source}")
     for name, arrays in zip(("train", "test"), splits):
         counts = torch.bincount(arrays.labels, minlength=len(CLASSES)).tolist()
         print(f"{name}: {len(arrays.labels)} images of {tuple(arrays.images.shape[1:])}; per class: "
