@@ -96,9 +96,12 @@ def read(root: Path, train: bool) -> CIFAR10:
 def download(root: Path, train: bool) -> CIFAR10:
     """Let torchvision download and check the official archive, via a temporary folder in ``root``."""
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-cifar-", dir=root))
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(60)  # torchvision's urlopen has none: a stalled server must not hang us
     try:
         CIFAR10(str(tmp), train=train, download=True)
         _move_into(tmp, root)
     finally:
+        socket.setdefaulttimeout(previous)
         shutil.rmtree(tmp, ignore_errors=True)
     return read(root, train)
