@@ -164,6 +164,8 @@ def test_extracted_folders_and_prefixed_archive(tmp_path):
     ds = load_cifar10(train=False, root=tmp_path / "folders")
     assert len(ds) == 20 and "(train/ and test/ in folders/, " in ds.source
     write_tree(tmp_path / "src")
+    for junk in ("train/.DS_Store", "train/._cat", "test/dog/._0000.jpg", ".hidden"):
+        (tmp_path / "src" / junk).write_bytes(b"macOS metadata")
     (tmp_path / "prefixed").mkdir()
     write_tar(tmp_path / "src", tmp_path / "prefixed" / data.JPEG_ARCHIVE, prefix="CIFAR-10-images/")
     assert load_cifar10_arrays(root=tmp_path / "prefixed").labels.bincount().tolist() == [3] * 10

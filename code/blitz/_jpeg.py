@@ -52,6 +52,8 @@ def read_archive(path: Path) -> tuple[list[tuple[str, str, str, bytes]], set[tup
         with tarfile.open(path, "r:*") as tar:
             for member in tar:
                 parts = tuple(p for p in PurePosixPath(member.name).parts if p != ".")
+                if any(p.startswith(".") for p in parts):
+                    continue  # .DS_Store, macOS "._" files
                 if member.isdir():
                     if len(parts) >= 2 and parts[-2] in SPLITS:
                         folders.add((parts[-2], parts[-1]))
