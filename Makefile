@@ -26,7 +26,7 @@ data:
 	@mkdir -p "$(BLITZ_DATA)"
 	@if [ -f "$(SHARED_DATA)" ] && [ ! -e "$(BLITZ_DATA)/cifar10-jpeg.tar.gz" ] \
 	    && [ ! -e "$(BLITZ_DATA)/cifar-10-batches-py" ]; then \
-	  cp "$(SHARED_DATA)" "$(BLITZ_DATA)/" && echo "data: copied $(SHARED_DATA)"; fi
+	  cp -p "$(SHARED_DATA)" "$(BLITZ_DATA)/" && echo "data: copied $(SHARED_DATA)"; fi
 
 book: setup data
 	$(BIN)/jb build . -W -n --keep-going
