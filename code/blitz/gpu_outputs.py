@@ -80,20 +80,32 @@ def provenance(status: str, codes: list[str], package_dir: Path) -> dict:
 
 
 def execute(source: nbformat.NotebookNode, cwd: Path, timeout: int = 1800) -> nbformat.NotebookNode:
-    """Run every cell of ``source`` in a fresh python3 kernel (nbclient) and return the result."""
+    """Run every cell of ``source`` in place, in a fresh python3 kernel (nbclient); return it."""
     from nbclient import NotebookClient
 
-    nb = nbformat.from_dict(source)
-    NotebookClient(nb, kernel_name="python3", timeout=timeout,
+    NotebookClient(source, kernel_name="python3", timeout=timeout,
                    resources={"metadata": {"path": str(cwd)}}).execute()
-    return nb
+    return source
 
 
 def run_chapter(name: str, root: Path, out_dir: Path, status: str = "executed") -> Path:
-    """Execute one chapter and write its notebook with provenance into ``out_dir``."""
+    """Execute one chapter and write its notebook with provenance into ``out_dir``.
+
+    If a cell fails and ``out_dir`` is not the book, the partly executed
+    notebook is kept there as ``<name>.failed.ipynb`` for diagnosis.
+    """
+    from nbclient.exceptions import CellExecutionError
+
     source = g.read_source(g.source_path(name, root))
     start = time.perf_counter()
-    done = execute(source, cwd=root / "book")
+    nb = nbformat.from_dict(source)
+    try:
+        done = execute(nb, cwd=root / "book")
+    except CellExecutionError:
+        if out_dir.resolve() != (root / "book").resolve():
+            out_dir.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, out_dir / f"{name}.failed.ipynb")
+        raise
     prov = provenance(status, g.code_cells(source), root / "code" / g.PACKAGE)
     prov["seconds"] = round(time.perf_counter() - start, 1)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -102,19 +114,26 @@ def run_chapter(name: str, root: Path, out_dir: Path, status: str = "executed") 
     return path
 
 
-def execute_all(root: Path, names: tuple[str, ...] = g.GPU_CHAPTERS, out_dir: Path | None = None) -> list[Path]:
-    """Execute every GPU chapter on CUDA (``make gpu-outputs``); refuse without CUDA."""
+def execute_all(root: Path, names: tuple[str, ...] | None = None, out_dir: Path | None = None) -> list[Path]:
+    """Execute GPU chapters on CUDA (``make gpu-outputs``); refuse without CUDA.
+
+    ``names=None`` means every chapter of GPU_CHAPTERS that has a source (the
+    others are reported and skipped); a name given explicitly must have one.
+    """
     import torch
 
     if not torch.cuda.is_available():
         raise NoCudaError("CUDA is not available on this machine: GPU chapters must be executed on one. "
                           "Nothing was written. (Without a GPU, `make gpu-pending` refreshes the "
                           "pending notebooks and `make gpu-check` checks them.)")
-    missing = [n for n in names if not g.source_path(n, root).is_file()]
+    chosen = names or g.GPU_CHAPTERS
+    missing = [n for n in chosen if not g.source_path(n, root).is_file()]
+    where = ", ".join(str(g.source_path(n, root).relative_to(root)) for n in missing)
+    if missing and (names or len(missing) == len(chosen)):
+        raise FileNotFoundError(f"no source for GPU chapter(s) {', '.join(missing)} (expected {where})")
     if missing:
-        raise FileNotFoundError(f"no source for GPU chapter(s) {', '.join(missing)} "
-                                f"(expected {', '.join(str(g.source_path(n, root)) for n in missing)})")
-    return [run_chapter(n, root, out_dir or root / "book") for n in names]
+        print(f"skipped, no source yet: {', '.join(missing)} (expected {where})", file=sys.stderr)
+    return [run_chapter(n, root, out_dir or root / "book") for n in chosen if n not in missing]
 
 
 def cpu_test_run(name: str, root: Path, out_dir: Path) -> Path:
@@ -209,14 +228,19 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             print(write_pending(n, a.root, a.discard_outputs))
         return 0
+    from nbclient.exceptions import CellExecutionError
+
     try:
         if a.cpu_test_run:
             paths = [cpu_test_run(n, a.root, Path(a.cpu_test_run)) for n in names]
         else:
-            paths = execute_all(a.root, names, a.out)
+            paths = execute_all(a.root, tuple(a.names) or None, a.out)
     except (NoCudaError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except CellExecutionError as exc:
+        print(f"error: a cell failed; nothing more was written:\n{exc}", file=sys.stderr)
+        return 1
     for path in paths:
         print(f"wrote {path}")
     return 0
