@@ -31,7 +31,8 @@ class NoCudaError(RuntimeError):
 
 
 class Verdict(NamedTuple):
-    """One chapter's state: ok, pending, stale (needs a GPU run), out-of-sync (a CPU fix) or missing."""
+    """One chapter's state: ok, pending, missing (no source yet), stale (needs a GPU run),
+    out-of-sync (fixed without a GPU) or test-only (a CPU test run, never in the book)."""
 
     name: str
     state: str
@@ -154,7 +155,7 @@ def write_pending(name: str, root: Path, discard_outputs: bool = False) -> str:
     path = g.notebook_path(name, root)
     stored = _stored(name, root) if path.is_file() else None
     prov = stored.metadata.get(g.META_KEY, {}) if stored else {}
-    if prov.get("status") == "executed" and not discard_outputs:
+    if prov.get("status") in ("executed", "test-cpu") and not discard_outputs:
         verdict = check(name, root)
         if verdict.state == "stale":
             raise RuntimeError(f"{verdict.message} (or replace it by a pending notebook, discarding "
@@ -183,7 +184,7 @@ def check(name: str, root: Path) -> Verdict:
     prov = stored.metadata.get(g.META_KEY, {})
     status = prov.get("status")
     digest, _ = g.code_hash(g.code_cells(source), root / "code" / g.PACKAGE)
-    if status not in ("executed", "pending"):
+    if status not in ("executed", "pending", "test-cpu"):
         return Verdict(name, "out-of-sync", f"{nbp.relative_to(root)} has provenance status {status!r}; "
                        "the book takes only CUDA runs (executed) or pending notebooks")
     if g.code_cells(stored) != g.code_cells(source) or prov.get("code_hash") != digest:
@@ -191,12 +192,15 @@ def check(name: str, root: Path) -> Verdict:
             return Verdict(name, "out-of-sync", f"the pending notebook of {name!r} does not match its source's code: run `make gpu-pending`")
         return Verdict(name, "stale", f"GPU chapter {name!r} is stale: its code cells or the blitz code they import "
                        f"changed since the CUDA run. Run `{g.REFRESH}` on a CUDA machine")
-    expected = g.assemble(source, prov, outputs=stored if status == "executed" else None)
+    expected = g.assemble(source, prov, outputs=None if status == "pending" else stored)
     if _cells(expected) != _cells(stored):
         return Verdict(name, "out-of-sync", f"the prose or banner of {nbp.relative_to(root)} differs from {src.relative_to(root)}: "
                        "run `make gpu-pending` (no GPU needed; outputs are kept)")
     if status == "pending":
         return Verdict(name, "pending", f"{name!r} is pending: its outputs are not yet produced; run `{g.REFRESH}` on a CUDA machine")
+    if status == "test-cpu":
+        return Verdict(name, "test-only", f"{nbp.relative_to(root)} was executed on the CPU for a test: "
+                       f"never in the book; run `{g.REFRESH}` on a CUDA machine")
     return Verdict(name, "ok", f"{name!r} is up to date (run on {prov.get('gpu')}, {prov.get('date')})")
 
 
@@ -220,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         verdicts = [check(n, a.root) for n in names]
         for v in verdicts:
             print(f"{v.state:12} {v.message}")
-        return 1 if any(v.state in ("stale", "out-of-sync") for v in verdicts) else 0
+        return 1 if any(v.state in ("stale", "out-of-sync", "test-only") for v in verdicts) else 0
     if a.pending:
         for n in names:
             if not g.source_path(n, a.root).is_file():
