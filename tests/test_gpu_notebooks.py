@@ -6,6 +6,7 @@ chapter in a throwaway repository (tmp_path), executed on the CPU with a
 """
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -211,6 +212,11 @@ def test_chapter_runs_on_the_cpu_in_smoke_mode(repo_root: Path, tmp_path: Path,
     assert "Accuracy of the network on the 200 test images" in text
     if not torch.cuda.is_available():
         assert "No GPU found: using the CPU." in text
+    # every number the prose quotes is glued, on the CPU as on a GPU (else the page would warn)
+    prose = "".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    quoted = set(re.findall(r"\{glue(?::[a-z]*)?\}`([^`:]+)", prose))
+    glued = {o.metadata["scrapbook"]["name"] for o in outputs if "scrapbook" in o.get("metadata", {})}
+    assert quoted and quoted <= glued, quoted - glued
 
 
 def test_build_renders_a_stored_notebook_without_executing_it(tmp_path: Path, repo_root: Path) -> None:
