@@ -166,6 +166,8 @@ def test_pending_notebook(repo: Path) -> None:
     assert all(not c.outputs for c in nb.cells if c.cell_type == "code")
     assert "{glue" not in "".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert go.check("tiny", repo).state == "pending"
+    _edit(repo / "code" / "blitz" / "smoke.py", "def scaled(", "def _x() -> None:\n    pass\n\n\ndef scaled(")
+    assert go.check("tiny", repo).state == "pending"  # no outputs: package edits cannot make it stale
     _edit(g.source_path("tiny", repo), "scaled(6, 1) * 7", "scaled(6, 1) * 9")
     verdict = go.check("tiny", repo)
     assert verdict.state == "out-of-sync" and "make gpu-pending" in verdict.message
