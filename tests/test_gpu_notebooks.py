@@ -19,6 +19,7 @@ import yaml
 
 from blitz import gpu_notebooks as g
 from blitz import gpu_outputs as go
+from blitz.gpu_check import check
 
 HEADER = """---
 jupytext:
@@ -141,43 +142,43 @@ def test_cpu_test_run_and_staleness(repo: Path, tmp_path: Path) -> None:
     assert "answer 42" in "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "for a test only" in nb.cells[1].source
     shutil.copy(out, g.notebook_path("tiny", repo))  # the throwaway repo's book, not ours
-    assert go.check("tiny", repo).state == "test-only"  # in sync, but never acceptable in the book
+    assert check("tiny", repo).state == "test-only"  # in sync, but never acceptable in the book
     src = g.source_path("tiny", repo)
     _edit(src, "Some prose about", "Other prose about")  # prose: out of sync, not stale
-    verdict = go.check("tiny", repo)
+    verdict = check("tiny", repo)
     assert verdict.state == "out-of-sync" and "no GPU needed" in verdict.message
     go.write_pending("tiny", repo)  # syncs the prose and keeps the outputs
     synced = nbformat.read(g.notebook_path("tiny", repo), as_version=4)
     assert "Other prose" in synced.cells[2].source and synced.cells[4].outputs == nb.cells[4].outputs
-    assert go.check("tiny", repo).state == "test-only"
+    assert check("tiny", repo).state == "test-only"
     _edit(repo / "code" / "blitz" / "smoke.py", "def scaled(", "def _x() -> None:\n    pass\n\n\ndef scaled(")
-    verdict = go.check("tiny", repo)
+    verdict = check("tiny", repo)
     assert verdict.state == "stale" and "'tiny'" in verdict.message and g.REFRESH in verdict.message
     with pytest.raises(RuntimeError, match="stale"):
         go.write_pending("tiny", repo)  # real outputs are never silently discarded
 
 
 def test_pending_notebook(repo: Path) -> None:
-    assert go.check("tiny", repo).state == "out-of-sync"  # listed, with a source, but no notebook
+    assert check("tiny", repo).state == "out-of-sync"  # listed, with a source, but no notebook
     go.write_pending("tiny", repo)
     nb = nbformat.read(g.notebook_path("tiny", repo), as_version=4)
     assert nb.metadata[g.META_KEY]["status"] == "pending"
     assert "not yet produced on a CUDA machine" in nb.cells[1].source
     assert all(not c.outputs for c in nb.cells if c.cell_type == "code")
     assert "{glue" not in "".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    assert go.check("tiny", repo).state == "pending"
+    assert check("tiny", repo).state == "pending"
     _edit(repo / "code" / "blitz" / "smoke.py", "def scaled(", "def _x() -> None:\n    pass\n\n\ndef scaled(")
-    assert go.check("tiny", repo).state == "pending"  # no outputs: package edits cannot make it stale
+    assert check("tiny", repo).state == "pending"  # no outputs: package edits cannot make it stale
     _edit(g.source_path("tiny", repo), "scaled(6, 1) * 7", "scaled(6, 1) * 9")
-    verdict = go.check("tiny", repo)
+    verdict = check("tiny", repo)
     assert verdict.state == "out-of-sync" and "make gpu-pending" in verdict.message
 
 
 def test_missing_source_is_reported(repo: Path) -> None:
     g.source_path("tiny", repo).unlink()
-    assert go.check("tiny", repo).state == "missing"
+    assert check("tiny", repo).state == "missing"
     g.notebook_path("tiny", repo).write_text("{}")
-    assert go.check("tiny", repo).state == "out-of-sync"
+    assert check("tiny", repo).state == "out-of-sync"
 
 
 # --- the real book ---------------------------------------------------------------------------
@@ -185,7 +186,7 @@ def test_missing_source_is_reported(repo: Path) -> None:
 @pytest.mark.parametrize("name", g.GPU_CHAPTERS)
 def test_gpu_chapter_is_up_to_date(name: str, repo_root: Path) -> None:
     """Fails when a stored GPU notebook is stale or does not match its source."""
-    verdict = go.check(name, repo_root)
+    verdict = check(name, repo_root)
     if verdict.state in ("pending", "missing"):
         pytest.skip(verdict.message)  # allowed, and reported by `pytest -ra`
     assert verdict.state == "ok", verdict.message

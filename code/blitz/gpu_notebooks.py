@@ -6,8 +6,8 @@ stored in the repository and rendered by ``jb build`` without execution, is
 where its outputs came from and a hash of what produced them: the chapter's
 code cells plus the source of every ``blitz`` module they import, directly or
 through other ``blitz`` modules. Prose is not hashed, so editing it never
-calls for a new GPU run. ``blitz.gpu_outputs`` executes, assembles and checks
-these notebooks.
+calls for a new GPU run. ``blitz.gpu_outputs`` executes and writes these
+notebooks; ``blitz.gpu_check`` checks them.
 
 Introduced in {ref}`ch-gpu`.
 """
