@@ -1,6 +1,10 @@
 # The two commands of the README:
 #   make book   build the HTML site into _build/html (executes every chapter)
 #   make test   run the test suite (builds the book first: the tests read it)
+# GPU chapters (README, "GPU chapters"):
+#   make gpu-outputs  on a CUDA machine: execute them and store book/<name>.ipynb
+#   make gpu-pending  anywhere: pending notebooks for chapters not yet run; prose synced
+#   make gpu-check    anywhere: fail if a stored GPU notebook is stale or out of sync
 # Each sets itself up: a virtual environment in .venv and the data in $(DATA_DIR).
 
 PYTHON ?= python3
@@ -11,7 +15,7 @@ export BLITZ_DATA ?= $(CURDIR)/data
 # machines; elsewhere torchvision downloads the official files.
 SHARED_DATA ?= $(CURDIR)/../shared/data/cifar10-jpeg.tar.gz
 
-.PHONY: book test setup data clean
+.PHONY: book test setup data clean gpu-outputs gpu-pending gpu-check
 
 setup: $(VENV)/.installed
 
@@ -33,6 +37,15 @@ book: setup data
 
 test: book
 	$(BIN)/python -m pytest
+
+gpu-outputs: setup data
+	$(BIN)/python -m blitz.gpu_outputs
+
+gpu-pending: setup
+	$(BIN)/python -m blitz.gpu_outputs --pending
+
+gpu-check: setup
+	$(BIN)/python -m blitz.gpu_outputs --check
 
 clean:
 	rm -rf _build

@@ -1,0 +1,121 @@
+"""How many images per second LeNet trains on, for a device and a batch size.
+
+The measurement isolates the device: the images are random tensors created
+*on* the device before the clock starts, so no time goes into decoding JPEGs,
+collating batches or copying over PCIe. A few warm-up steps (CUDA context,
+kernel selection, memory allocation) are excluded, and the device is
+synchronised before each reading of the clock, because GPU calls return as
+soon as the work is queued.
+
+Introduced in {ref}`ch-gpu`.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from blitz.device import synchronize
+from blitz.lenet import LeNet
+
+
+@dataclass(frozen=True)
+class ThroughputConfig:
+    """How long to measure: warm-up steps, then at least ``min_steps`` and ``min_seconds``."""
+
+    warmup_steps: int = 5
+    min_steps: int = 10
+    min_seconds: float = 1.0
+    lr: float = 0.001
+    momentum: float = 0.9
+    #: Call ``loss.item()`` after every step, as a loop that prints the running loss does.
+    item_every_step: bool = False
+
+    def __post_init__(self) -> None:
+        if self.warmup_steps < 0 or self.min_steps < 1 or self.min_seconds < 0:
+            raise ValueError(
+                "need warmup_steps >= 0, min_steps >= 1 and min_seconds >= 0, got "
+                f"{self.warmup_steps}, {self.min_steps} and {self.min_seconds}"
+            )
+
+
+def _train_step(net: nn.Module, opt: torch.optim.Optimizer, loss_fn: nn.Module,
+                x: torch.Tensor, y: torch.Tensor, item: bool) -> None:
+    """One SGD step of the original recipe; ``item`` reads the loss back (a sync)."""
+    opt.zero_grad()
+    loss = loss_fn(net(x), y)
+    loss.backward()
+    opt.step()
+    if item:
+        loss.item()  # copies one number to the CPU: waits until the GPU has finished
+
+
+def train_images_per_second(device: torch.device | str, batch_size: int,
+                            config: ThroughputConfig = ThroughputConfig(), seed: int = 0) -> float:
+    """Images per second of LeNet training steps (forward, backward, SGD) on ``device``.
+
+    The batch (``(batch_size, 3, 32, 32)`` images, labels in 0..9) is made on
+    the device once and reused, so only the device's work is timed.
+    Introduced in {ref}`ch-gpu`.
+    """
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    device = torch.device(device)
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    net = LeNet(in_channels=3).to(device)
+    opt = torch.optim.SGD(net.parameters(), lr=config.lr, momentum=config.momentum)
+    loss_fn = nn.CrossEntropyLoss()
+    x = torch.randn(batch_size, 3, 32, 32, generator=gen).to(device)
+    y = torch.randint(0, 10, (batch_size,), generator=gen).to(device)
+    for _ in range(config.warmup_steps):
+        _train_step(net, opt, loss_fn, x, y, config.item_every_step)
+    synchronize(device)
+    # Run rounds of steps, doubling the round, and synchronise only between
+    # rounds: a sync after every step would stop the CPU queueing work ahead.
+    steps, rounds, start = 0, config.min_steps, time.perf_counter()
+    while True:
+        for _ in range(rounds):
+            _train_step(net, opt, loss_fn, x, y, config.item_every_step)
+        steps += rounds
+        synchronize(device)
+        elapsed = time.perf_counter() - start
+        if elapsed >= config.min_seconds:
+            return steps * batch_size / elapsed
+        rounds *= 2
+
+
+def sweep(device: torch.device | str, batch_sizes: list[int],
+          config: ThroughputConfig = ThroughputConfig()) -> dict[int, float]:
+    """``{batch_size: images per second}`` for each batch size, in the order given.
+
+    Introduced in {ref}`ch-gpu`.
+    """
+    if not batch_sizes:
+        raise ValueError("batch_sizes must name at least one batch size")
+    return {b: train_images_per_second(device, b, config) for b in batch_sizes}
+
+
+def copy_gb_per_second(device: torch.device | str, megabytes: int = 64, pinned: bool = False,
+                       repeats: int = 5) -> float:
+    """Host-to-device copy speed (GB/s) of a ``megabytes`` MB tensor, from pageable or pinned memory.
+
+    Pinned (page-locked) memory can be read by the GPU's copy engine directly;
+    pageable memory is first staged through a pinned buffer by the driver.
+    Needs CUDA. Introduced in {ref}`ch-gpu`.
+    """
+    device = torch.device(device)
+    if device.type != "cuda":
+        raise ValueError(f"copy speed over PCIe needs a CUDA device, got {device}")
+    if megabytes < 1 or repeats < 1:
+        raise ValueError(f"megabytes and repeats must be >= 1, got {megabytes} and {repeats}")
+    host = torch.empty(megabytes * 2**20, dtype=torch.uint8, pin_memory=pinned)
+    host.to(device, non_blocking=pinned)  # warm-up: allocation on the device
+    synchronize(device)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        host.to(device, non_blocking=pinned)
+    synchronize(device)
+    return repeats * host.numel() / (time.perf_counter() - start) / 1e9

@@ -1,0 +1,58 @@
+"""blitz.device and blitz.throughput, on whatever machine runs the tests."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from blitz import device as dev
+from blitz.throughput import ThroughputConfig, copy_gb_per_second, sweep, train_images_per_second
+
+QUICK = ThroughputConfig(warmup_steps=1, min_steps=2, min_seconds=0.0)
+
+
+def test_falls_back_to_the_cpu_with_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(dev, "_mps_available", lambda: False)
+    choice = dev.pick_device()
+    assert choice.device == torch.device("cpu")
+    assert "No GPU found" in choice.reason and "CPU" in choice.reason
+    forced = dev.pick_device("cuda")
+    assert forced.device.type == "cpu" and "not available" in forced.reason
+
+
+def test_prefers_cuda_then_mps(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda i=0: "Test GPU")
+    monkeypatch.setattr(dev, "_mps_available", lambda: True)
+    choice = dev.pick_device()
+    assert choice.device == torch.device("cuda", 0) and "Test GPU" in choice.reason
+    assert dev.pick_device("mps").device == torch.device("mps")
+    assert dev.pick_device("cpu").device == torch.device("cpu")
+
+
+def test_bad_arguments_raise() -> None:
+    with pytest.raises(ValueError, match="prefer must be one of"):
+        dev.pick_device("gpu")
+    with pytest.raises(ValueError, match="synchronize knows"):
+        dev.synchronize("meta")
+    with pytest.raises(ValueError, match="batch_size"):
+        train_images_per_second("cpu", 0, QUICK)
+    with pytest.raises(ValueError, match="min_steps"):
+        ThroughputConfig(min_steps=0)
+    with pytest.raises(ValueError, match="at least one"):
+        sweep("cpu", [], QUICK)
+    with pytest.raises(ValueError, match="needs a CUDA device"):
+        copy_gb_per_second("cpu")
+
+
+def test_sweep_measures_each_batch_size_on_the_cpu() -> None:
+    dev.synchronize("cpu")  # a no-op on the CPU, and must not raise
+    rates = sweep("cpu", [2, 8], QUICK)
+    assert list(rates) == [2, 8] and all(r > 0 for r in rates.values())
+    with_item = train_images_per_second("cpu", 2, ThroughputConfig(1, 2, 0.0, item_every_step=True))
+    assert with_item > 0
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_copy_speed_on_cuda() -> None:
+    assert copy_gb_per_second("cuda", megabytes=1, pinned=True) > 0
