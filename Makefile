@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make book   build the HTML site into _build/html (executes every chapter)
 #   make test   run the test suite (builds the book first: the tests read it)
+#   make notebooks  regenerate notebooks/*.ipynb (Colab/Binder) from the chapters
 # Each sets itself up: a virtual environment in .venv and the data in $(DATA_DIR).
 
 PYTHON ?= python3
@@ -11,7 +12,7 @@ export BLITZ_DATA ?= $(CURDIR)/data
 # machines; elsewhere torchvision downloads the official files.
 SHARED_DATA ?= $(CURDIR)/../shared/data/cifar10-jpeg.tar.gz
 
-.PHONY: book test setup data clean
+.PHONY: book test setup data clean notebooks
 
 setup: $(VENV)/.installed
 
@@ -33,6 +34,9 @@ book: setup data
 
 test: book
 	$(BIN)/python -m pytest
+
+notebooks: setup
+	$(BIN)/python -m blitz.notebooks
 
 clean:
 	rm -rf _build
