@@ -6,7 +6,10 @@
    theme builds the links in an ``html-page-context`` handler; this one runs
    after it and rewrites the path in every launch link. Repository URL and
    branch stay where the theme reads them (_config.yml ``repository:``).
-2. A script that several extensions register twice is included only once.
+2. A script that several extensions register twice is included only once
+   (sphinx-thebe's inline configuration, else the page raises a JS error).
+3. Accessibility fixes of the theme's buttons (book/_static/a11y.js) and an
+   explicit colour mode.
 """
 from __future__ import annotations
 
@@ -47,7 +50,7 @@ def dedupe_scripts(
     """Drop repeated entries of ``script_files`` (the same file loaded twice)."""
     seen, unique = set(), []
     for script in context.get("script_files", []):
-        key = (str(script), tuple(sorted(getattr(script, "attributes", {}).items())))
+        key = (getattr(script, "filename", script) or "", tuple(sorted(getattr(script, "attributes", {}).items())))
         if key not in seen:
             seen.add(key)
             unique.append(script)
@@ -55,7 +58,17 @@ def dedupe_scripts(
         context["script_files"][:] = unique
 
 
+def default_mode(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """Give the theme an explicit colour mode (else the page logs "invalid theme mode")."""
+    if not context.get("default_mode"):
+        context["default_mode"] = "auto"
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("html-page-context", default_mode)
+    app.add_js_file("a11y.js")  # book/_static/a11y.js
     app.connect("html-page-context", retarget_launch_buttons, priority=900)
     app.connect("html-page-context", dedupe_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
