@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 import pytest
+from playwright import sync_api as playwright_sync
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
@@ -31,9 +32,6 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
         "--disable-component-update"]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 SKIP_DIRS = {"_static", "_sources", "_images", "_sphinx_design_static"}
-
-playwright_sync = pytest.importorskip("playwright.sync_api", reason="pip install -r requirements.txt")
-
 
 def _pages() -> list[str]:
     if not HTML.is_dir():
