@@ -152,6 +152,11 @@ def test_chapter_launch_links_and_screenshots(browser, server: str, page_path: s
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"{name}-{scheme}.png"), full_page=True)
         hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+        # Previous/next navigation and a numbered title ("2. Autograd ...").
+        assert page.locator("a.left-prev").count() == 1 and page.locator("a.right-next").count() == 1
+        assert re.match(r"\d+\. ", page.locator("article h1").first.inner_text())
+        if page.locator(".math").count():  # the bundled MathJax typeset the formulas
+            page.wait_for_selector("mjx-container", timeout=30_000)
         page.context.close()
         assert not problems, "\n".join(problems)
 
