@@ -99,6 +99,17 @@ def test_site_was_built() -> None:
     assert CHAPTERS, "no chapter page has a notebook: make notebooks"
 
 
+def _axe(page) -> list[str]:
+    """Serious or critical accessibility violations that axe-core finds on the page."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"axe {v['impact']}: {v['id']} ({v['help']}) at {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in {"serious", "critical"}
+    ]
+
+
 def _anchors(html_file: Path) -> set[str]:
     return set(re.findall(r'\bid="([^"]+)"', html_file.read_text(encoding="utf-8")))
 
@@ -133,12 +144,7 @@ def test_page(browser, server: str, page_path: str) -> None:
         elif url.fragment and target.suffix == ".html" and unquote(url.fragment) not in _anchors(target):
             problems.append(f"missing anchor: {href}")
 
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    for v in result["violations"]:
-        if v["impact"] in {"serious", "critical"}:
-            targets = [n["target"] for n in v["nodes"]][:3]
-            problems.append(f"axe {v['impact']}: {v['id']} ({v['help']}) at {targets}")
+    problems += _axe(page)
     page.context.close()
     assert not problems, "\n".join(problems)
 
@@ -157,6 +163,7 @@ def test_chapter_launch_links_and_screenshots(browser, server: str, page_path: s
         assert re.match(r"\d+\. ", page.locator("article h1").first.inner_text())
         if page.locator(".math").count():  # the bundled MathJax typeset the formulas
             page.wait_for_selector("mjx-container", timeout=30_000)
+        problems += _axe(page)  # light and dark: contrast differs
         page.context.close()
         assert not problems, "\n".join(problems)
 
