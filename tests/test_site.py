@@ -66,6 +66,7 @@ def server() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     assert Path(CHROMIUM).exists(), "apt-get install -y chromium chromium-driver"
+    assert AXE.exists(), "cd tests && npm ci   (axe-core, pinned by tests/package-lock.json)"
     with playwright_sync.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser
