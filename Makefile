@@ -5,6 +5,7 @@
 #   make gpu-outputs  on a CUDA machine: execute them and store book/<name>.ipynb
 #   make gpu-pending  anywhere: pending notebooks for chapters not yet run; prose synced
 #   make gpu-check    anywhere: fail if a stored GPU notebook is stale or out of sync
+#   make notebooks    regenerate notebooks/*.ipynb (Colab/Binder) from the chapters
 # Each sets itself up: a virtual environment in .venv and the data in $(DATA_DIR).
 
 PYTHON ?= python3
@@ -15,7 +16,7 @@ export BLITZ_DATA ?= $(CURDIR)/data
 # machines; elsewhere torchvision downloads the official files.
 SHARED_DATA ?= $(CURDIR)/../shared/data/cifar10-jpeg.tar.gz
 
-.PHONY: book test setup data clean gpu-outputs gpu-pending gpu-check
+.PHONY: book test setup data clean notebooks gpu-outputs gpu-pending gpu-check
 
 setup: $(VENV)/.installed
 
@@ -37,6 +38,9 @@ book: setup data
 
 test: book
 	$(BIN)/python -m pytest
+
+notebooks: setup
+	$(BIN)/python -m blitz.notebooks
 
 gpu-outputs: setup data
 	$(BIN)/python -m blitz.gpu_outputs

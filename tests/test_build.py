@@ -40,6 +40,8 @@ def _throwaway_book(root: Path, repo_root: Path, chapter_body: str) -> Path:
     config["exclude_patterns"] = ["_build"]
     config.setdefault("execute", {})["exclude_patterns"] = []
     (root / "_config.yml").write_text(yaml.safe_dump(config))
+    for folder in ("_ext", "_static"):  # the site extension and assets the config names
+        shutil.copytree(repo_root / "book" / folder, root / "book" / folder)
     (root / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: chapter\n")
     (root / "intro.md").write_text("# Throwaway book\n\nFor tests only.\n")
     (root / "chapter.md").write_text(HEADER + "# Chapter\n\n" + chapter_body)

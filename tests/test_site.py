@@ -1,0 +1,198 @@
+"""The built site works in a real browser.
+
+Reads ``_build/html`` (``make test`` runs ``make book`` first), serves it on
+localhost and drives Debian's headless Chromium (``/usr/bin/chromium``, from
+``apt-get install chromium``; Playwright cannot download browsers here) with
+Playwright. For every page: no console error, no failed request and no request
+leaving localhost (the site must not depend on a CDN), every image loaded with
+meaningful alt text, every internal link (and its #anchor) resolves, no serious
+or critical accessibility violation reported by axe-core (tests/node_modules,
+pinned by tests/package-lock.json, ``npm ci``). Chapter pages: the Colab and
+Binder links open a notebook that exists in the repository, and screenshots in
+light and dark mode are saved in test-artifacts/screenshots/.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+import pytest
+from playwright import sync_api as playwright_sync
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+AXE = ROOT / "tests" / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update"]
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+SKIP_DIRS = {"_static", "_sources", "_images", "_sphinx_design_static"}
+
+def _pages() -> list[str]:
+    if not HTML.is_dir():
+        return []
+    return sorted(
+        p.relative_to(HTML).as_posix()
+        for p in HTML.rglob("*.html")
+        if not SKIP_DIRS & set(p.relative_to(HTML).parts)
+    )
+
+
+PAGES = _pages()
+CHAPTERS = [p for p in PAGES if p.startswith("book/") and (ROOT / "notebooks" / f"{Path(p).stem}.ipynb").exists()]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:  # keep pytest's output readable
+        pass
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    assert HTML.is_dir(), "build the book first: make book"
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    assert Path(CHROMIUM).exists(), "apt-get install -y chromium chromium-driver"
+    assert AXE.exists(), "cd tests && npm ci   (axe-core, pinned by tests/package-lock.json)"
+    with playwright_sync.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+def _open(browser, server: str, page_path: str, color_scheme: str = "light"):
+    """Load a page and return (page, problems): console errors, failed or external requests."""
+    context = browser.new_context(color_scheme=color_scheme, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+
+    def route(r):
+        if r.request.url.startswith(server) or r.request.url.startswith("data:"):
+            r.continue_()
+        else:
+            problems.append(f"external request: {r.request.url}")
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("console", lambda m: m.type == "error" and problems.append(f"console error: {m.text}"))
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"failed request: {r.url} {r.failure}"))
+    page.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}"))
+    page.goto(server + page_path, wait_until="networkidle")
+    return page, problems
+
+
+def test_site_was_built() -> None:
+    assert "book/intro.html" in PAGES, "build the book first: make book"
+    assert CHAPTERS, "no chapter page has a notebook: make notebooks"
+
+
+def _axe(page) -> list[str]:
+    """Serious or critical accessibility violations that axe-core finds on the page."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"axe {v['impact']}: {v['id']} ({v['help']}) at {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in {"serious", "critical"}
+    ]
+
+
+def _anchors(html_file: Path) -> set[str]:
+    return set(re.findall(r'\bid="([^"]+)"', html_file.read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_page(browser, server: str, page_path: str) -> None:
+    page, problems = _open(browser, server, page_path)
+    if page_path in CHAPTERS:  # MathJax typesets after load; let its fonts arrive
+        page.wait_for_load_state("networkidle")
+    images = page.evaluate(
+        "Array.from(document.images).map(i => ({src: i.currentSrc || i.src, alt: i.alt,"
+        " ok: i.complete && i.naturalWidth > 0}))"
+    )
+    for img in images:
+        if not img["ok"]:
+            problems.append(f"image not loaded: {img['src']}")
+        alt = img["alt"].strip()
+        name = unquote(img["src"].rsplit("/", 1)[-1])
+        if len(alt) < 4 or alt == name or re.search(r"\.(png|jpe?g|svg|gif)$", alt, re.I):
+            problems.append(f"image without meaningful alt text: {img['src']} alt={alt!r}")
+
+    hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+    for href in set(hrefs):
+        url = urlparse(href)
+        if not href.startswith(server):
+            continue
+        target = HTML / unquote(url.path[len(urlparse(server).path):])
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.exists():
+            problems.append(f"broken internal link: {href}")
+        elif url.fragment and target.suffix == ".html" and unquote(url.fragment) not in _anchors(target):
+            problems.append(f"missing anchor: {href}")
+
+    problems += _axe(page)
+    page.context.close()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("page_path", CHAPTERS)
+def test_chapter_launch_links_and_screenshots(browser, server: str, page_path: str) -> None:
+    name = Path(page_path).stem
+    for scheme in ("light", "dark"):
+        page, problems = _open(browser, server, page_path, color_scheme=scheme)
+        assert page.evaluate("document.documentElement.dataset.theme") == scheme
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name}-{scheme}.png"), full_page=True)
+        hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+        # Previous/next navigation and a numbered title ("2. Autograd ...").
+        assert page.locator("a.left-prev").count() == 1 and page.locator("a.right-next").count() == 1
+        assert re.match(r"\d+\. ", page.locator("article h1").first.inner_text())
+        if page.locator(".math").count():  # the bundled MathJax typeset the formulas
+            page.wait_for_selector("mjx-container", timeout=30_000)
+        problems += _axe(page)  # light and dark: contrast differs
+        page.context.close()
+        assert not problems, "\n".join(problems)
+
+    colab = [h for h in hrefs if h.startswith("https://colab.research.google.com/github/")]
+    binder = [h for h in hrefs if h.startswith("https://mybinder.org/v2/gh/")]
+    assert len(colab) == 1 and len(binder) == 1, hrefs
+    colab_path = colab[0].split("/blob/", 1)[1].split("/", 1)[1]  # after blob/<branch>/
+    binder_path = parse_qs(urlparse(binder[0]).query)["urlpath"][0].split("/tree/", 1)[1]
+    for path in (colab_path, binder_path):
+        assert path == f"notebooks/{name}.ipynb"
+        assert (ROOT / path).is_file()
+
+
+def test_dark_mode_gives_figures_a_white_background(browser, server: str) -> None:
+    figures = [p for p in CHAPTERS if "<img" in (HTML / p).read_text(encoding="utf-8")]
+    assert figures, "no chapter has a figure"
+    page, _ = _open(browser, server, figures[0], color_scheme="dark")
+    colors = page.eval_on_selector_all(
+        "article img", "els => els.map(e => getComputedStyle(e).backgroundColor)"
+    )
+    page.context.close()
+    assert colors and set(colors) == {"rgb(255, 255, 255)"}, colors
+
+
+def test_search_finds_the_autograd_chapter(browser, server: str) -> None:
+    page, problems = _open(browser, server, "search.html?q=autograd")
+    page.wait_for_selector("#search-results li a", timeout=30_000)
+    results = page.eval_on_selector_all("#search-results li a", "els => els.map(e => e.href)")
+    page.context.close()
+    assert any(urlparse(r).path.endswith("/book/autograd.html") for r in results), results
+    assert not problems, "\n".join(problems)
