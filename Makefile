@@ -36,7 +36,13 @@ data:
 book: setup data
 	$(BIN)/jb build . -W -n --keep-going
 
-test: book
+# axe-core for the browser tests (tests/test_site.py), pinned by tests/package-lock.json.
+# Chromium itself comes from the system: apt-get install chromium (see README).
+tests/node_modules/.installed: tests/package.json tests/package-lock.json
+	cd tests && npm ci --no-audit --no-fund
+	touch $@
+
+test: book tests/node_modules/.installed
 	$(BIN)/python -m pytest
 
 notebooks: setup
