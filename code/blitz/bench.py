@@ -14,10 +14,44 @@ import resource
 import subprocess
 import sys
 import time
+from typing import Iterable
 
 import torch
 
 from blitz.recipes import RECIPES
+
+
+def seconds_per_step(batches: Iterable[tuple[torch.Tensor, torch.Tensor]], steps: int,
+                     threads: int = 1, warmup: int = 5) -> float:
+    """Mean wall-clock seconds of one LeNet SGD step (data included) over ``steps`` batches.
+
+    ``batches`` is any iterable of (images, labels): a DataLoader or
+    :func:`blitz.train.shuffled_batches`. The first ``warmup`` steps (worker
+    start-up, first allocations) are not timed. Introduced in {ref}`ch-cifar10`.
+    """
+    from blitz.lenet import LeNet
+
+    if steps < 1 or warmup < 0 or threads < 1:
+        raise ValueError(f"need steps >= 1, warmup >= 0, threads >= 1; got {steps}, {warmup}, {threads}")
+    model, criterion = LeNet(in_channels=3), torch.nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        it = iter(batches)
+        for i in range(warmup + steps):
+            if i == warmup:
+                start = time.perf_counter()
+            try:
+                inputs, labels = next(it)
+            except StopIteration:
+                raise ValueError(f"batches ran out after {i} of {warmup + steps} steps") from None
+            optimizer.zero_grad()
+            criterion(model(inputs), labels).backward()
+            optimizer.step()
+        return (time.perf_counter() - start) / steps
+    finally:
+        torch.set_num_threads(before)
 
 
 def run_recipe(name: str) -> dict[str, object]:
