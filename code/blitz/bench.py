@@ -97,8 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'recipe':<9} {'train s':>8} {'images/s':>9} {'test %':>8} {'peak MiB':>9}")
     source = ""
     for name in args.recipe or list(RECIPES):
+        # idle OpenMP threads sleep instead of spinning: on a shared CPU, spinning threads
+        # steal cores from working ones (several times slower two-thread training)
+        env = {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
         out = subprocess.run([sys.executable, "-m", "blitz.bench", "one", name],
-                             capture_output=True, text=True, check=True)
+                             capture_output=True, text=True, check=True, env=env)
         row = json.loads(out.stdout.strip().splitlines()[-1])
         source = str(row["source"])
         print(format_row(row), flush=True)

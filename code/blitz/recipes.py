@@ -24,7 +24,7 @@ class Entry(NamedTuple):
 #: The original tutorial's recipe, unchanged: LeNet, batch 4, SGD lr 0.001 momentum 0.9, 2 epochs.
 ORIGINAL = Recipe()
 #: Same network and epochs, 16 times fewer (larger) steps, learning rate scaled with the batch (0.001 * 64 / 4).
-FAST = Recipe(name="fast", batch_size=64, lr=0.016, epochs=2, log_every=200, threads=2)
+FAST = Recipe(name="fast", batch_size=64, lr=0.016, epochs=2, log_every=200, threads=1)
 #: A better small CNN: batch norm, augmentation, one-cycle learning rate, weight decay.
 CNN = Recipe(name="cnn", batch_size=128, lr=0.2, momentum=0.9, nesterov=True, weight_decay=5e-4,
              epochs=4, schedule="onecycle", augment=True, log_every=100, threads=2)
