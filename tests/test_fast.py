@@ -82,7 +82,7 @@ def test_evaluate_counts_correct_predictions():
 
 
 def test_learning_rate_schedule_warms_up_then_decays_to_zero():
-    factors = [fast._lr_factor(s, total=10, warmup=4) for s in range(10)]
+    factors = [fast.lr_factor(s, total=10, warmup=4) for s in range(10)]
     assert factors[:4] == [0.25, 0.5, 0.75, 1.0]
     assert factors[4:] == pytest.approx([1.0, 5 / 6, 4 / 6, 3 / 6, 2 / 6, 1 / 6])
 
@@ -106,3 +106,22 @@ def test_batch_larger_than_the_data_is_refused():
     cfg = replace(SMALL, batch_size=1024)
     with pytest.raises(ValueError, match="batch_size"):
         fast.train(fast.build(cfg, torch.device("cpu")), synthetic(n_train=100), cfg)
+
+
+@pytest.mark.parametrize("data_mode", ["loader", "gpu"])
+def test_batches_are_shuffled_pairs_in_the_asked_layout(data_mode):
+    data = synthetic(n_train=100)
+    cfg = FastConfig(batch_size=32, data=data_mode, channels_last=True)
+    gen = torch.Generator().manual_seed(0)
+    loader = fast._loader(data, cfg, 0) if data_mode == "loader" else None
+    got = list(fast.batches(data, cfg, gen, loader))
+    assert len(got) == 100 // 32  # the last partial batch is dropped
+    reference = fast.normalise(data.train_x, data, False)
+    for x, y in got:
+        assert x.shape == (32, 3, 32, 32) and x.dtype == torch.float32
+        assert x.is_contiguous(memory_format=torch.channels_last)
+        for image, label in zip(x, y):  # every image still carries its own label
+            k = int(((reference - image).abs().amax(dim=(1, 2, 3)) < 1e-5).nonzero()[0])
+            assert label == data.train_y[k]
+    seen = torch.cat([y for _, y in got])
+    assert not torch.equal(seen, data.train_y[:len(seen)])  # shuffled

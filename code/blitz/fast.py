@@ -198,7 +198,7 @@ def _autocast(device: torch.device, cfg: FastConfig) -> torch.autocast:
     return torch.autocast(device.type, dtype=PRECISIONS[cfg.precision], enabled=cfg.precision != "fp32")
 
 
-def _lr_factor(step: int, total: int, warmup: int) -> float:
+def lr_factor(step: int, total: int, warmup: int) -> float:
     """Linear warm-up from 0 to 1 over ``warmup`` steps, then linear decay to 0 at ``total`` (Goyal et al., 2017)."""
     if step < warmup:
         return (step + 1) / warmup
@@ -225,7 +225,7 @@ def train(model: nn.Module, data: FastData, cfg: FastConfig, seed: int = 0, eval
         raise ValueError(f"batch_size {cfg.batch_size} is larger than the {len(data.train_y)} training images")
     total = cfg.epochs * per_epoch
     warmup = round(cfg.warmup_epochs * per_epoch) if cfg.schedule else 0
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, total, warmup) if cfg.schedule else 1.0)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, total, warmup) if cfg.schedule else 1.0)
     scaler = torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16")  # fp16 needs loss scaling
     loader = _loader(data, cfg, seed) if cfg.data == "loader" else None  # prepared before the clock starts
     clock, seconds, steps, history = Stopwatch(device), 0.0, 0, []
