@@ -125,3 +125,13 @@ def test_batches_are_shuffled_pairs_in_the_asked_layout(data_mode):
             assert label == data.train_y[k]
     seen = torch.cat([y for _, y in got])
     assert not torch.equal(seen, data.train_y[:len(seen)])  # shuffled
+
+
+def test_stopwatch_on_the_cpu():
+    from blitz.stopwatch import Stopwatch
+
+    clock = Stopwatch(torch.device("cpu"))
+    with pytest.raises(RuntimeError, match="before start"):
+        clock.stop()
+    clock.start()
+    assert clock.stop() >= 0.0

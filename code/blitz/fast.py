@@ -15,7 +15,6 @@ Introduced in {ref}`ch-fast`.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field, replace
 from typing import Iterator, Literal, NamedTuple
 
@@ -28,6 +27,7 @@ from blitz import augment
 from blitz.data import load_cifar10_arrays
 from blitz.fast_nets import FastNet
 from blitz.lenet import LeNet
+from blitz.stopwatch import Stopwatch
 
 PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -126,29 +126,6 @@ def build(cfg: FastConfig, device: torch.device) -> nn.Module:
     net = FastNet(cfg.widths) if cfg.model == "fastnet" else LeNet(in_channels=3)
     net = net.to(device, memory_format=torch.channels_last if cfg.channels_last else torch.contiguous_format)
     return torch.compile(net) if cfg.compile else net
-
-
-class Stopwatch:
-    """Seconds between start() and stop(): CUDA events on a GPU (its own clock), perf_counter elsewhere."""
-
-    def __init__(self, device: torch.device) -> None:
-        self.cuda = device.type == "cuda"
-
-    def start(self) -> None:
-        if self.cuda:
-            torch.cuda.synchronize()  # nothing earlier may leak into the timed region
-            self._begin = torch.cuda.Event(enable_timing=True)
-            self._begin.record()
-        else:
-            self._t0 = time.perf_counter()
-
-    def stop(self) -> float:
-        if not self.cuda:
-            return time.perf_counter() - self._t0
-        end = torch.cuda.Event(enable_timing=True)
-        end.record()
-        end.synchronize()  # wait until the GPU has really finished the work queued so far
-        return self._begin.elapsed_time(end) / 1000  # milliseconds -> seconds
 
 
 def _loader(data: FastData, cfg: FastConfig, seed: int) -> DataLoader:
