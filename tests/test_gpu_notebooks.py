@@ -231,6 +231,8 @@ def test_build_renders_a_stored_notebook_without_executing_it(tmp_path: Path, re
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: book/training_on_gpu\n")
     (tmp_path / "intro.md").write_text("# Throwaway book\n\nFor tests only.\n")
     (tmp_path / "book" / "gpu").mkdir(parents=True)
+    for extra in ("_ext", "_static"):  # the config names the site extension and static files
+        shutil.copytree(repo_root / "book" / extra, tmp_path / "book" / extra)
     source_md = g.source_path("training_on_gpu", tmp_path)
     source_md.write_text(HEADER + "(ch-gpu)=\n# GPU page\n\n+++\n\nIt ran on {glue:text}`dev`.\n\n"
                          "```{code-cell} ipython3\nimport torch\nfrom myst_nb import glue\n"
