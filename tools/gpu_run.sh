@@ -14,7 +14,9 @@
 #
 # Environment: OUT (required, an empty folder that comes back), PYTHON
 # (default python3), SKIP_INSTALL=1 to use the Python as it is (a machine
-# that already has nbclient, jupytext and myst-nb).
+# that already has nbclient, jupytext and myst-nb), BENCH=1 to run
+# `python -m blitz.bench gpu` (chapter 6's final recipe, five timed runs) after
+# the chapters, into $OUT/bench_gpu.txt.
 set -euo pipefail
 : "${OUT:?set OUT to the folder that receives the executed notebooks}"
 PYTHON=${PYTHON:-python3}
@@ -53,5 +55,8 @@ for nb in "$OUT"/book/*.ipynb; do
   cp "$nb" book/
 done
 "$PYTHON" -m blitz.gpu_outputs --check || echo "warning: gpu-check did not pass on the device (see above)"
+if [ "${BENCH:-0}" = 1 ]; then
+  "$PYTHON" -m blitz.bench gpu | tee "$OUT/bench_gpu.txt" || status=$?
+fi
 ls -l "$OUT/book"
 exit "$status"

@@ -3,6 +3,10 @@
 Each recipe runs in a fresh Python process so that its peak memory is its
 own. Prints, per recipe: training seconds, images per second, test accuracy
 and peak resident memory. Introduced in {ref}`ch-cifar10`.
+
+``python -m blitz.bench gpu`` times chapter 6's final recipe (:data:`blitz.fast.RECIPE`)
+on a CUDA GPU: compilation and warm-up once, then several seeded runs, their
+mean and spread, against the chapter's target. Introduced in {ref}`ch-fast`.
 """
 from __future__ import annotations
 
@@ -80,6 +84,65 @@ def format_row(r: dict[str, object]) -> str:
             f"{100 * r['test_accuracy']:>8.1f} {r['peak_mib']:>9,.0f}")
 
 
+#: Chapter 6's target: mean test accuracy (%) and mean training seconds of the final recipe.
+FAST_TARGET = (90.5, 3.0)
+
+
+def run_fast(runs: int = 5, epochs: int | None = None, tiny: bool = False) -> dict[str, object]:
+    """Warm up (compile) the final recipe once, then train it ``runs`` times with seeds 1..runs.
+
+    Needs CUDA unless ``tiny``: then it trains a few hundred images for one
+    epoch, uncompiled, on whatever device there is. That checks the code path;
+    its numbers mean nothing.
+    """
+    from dataclasses import replace
+
+    from blitz import fast
+
+    if runs < 1 or (epochs is not None and epochs < 1):
+        raise ValueError(f"need runs >= 1 and epochs >= 1, got runs={runs}, epochs={epochs}")
+    cuda = torch.cuda.is_available()
+    if not cuda and not tiny:
+        raise RuntimeError("`blitz.bench gpu` needs a CUDA GPU (torch.cuda.is_available() is False); "
+                           "--tiny runs a few hundred images on the CPU to check the code only")
+    device = torch.device("cuda" if cuda else "cpu")
+    cfg = fast.RECIPE if epochs is None else replace(fast.RECIPE, epochs=epochs)
+    if tiny:
+        cfg = replace(cfg, epochs=1, batch_size=64, eval_batch_size=128, compile=False,
+                      precision=cfg.precision if cuda else "fp32")
+    if cuda:
+        torch.backends.cudnn.benchmark = True
+        torch.cuda.reset_peak_memory_stats()
+    data = fast.load_data(device, train_size=512 if tiny else None, test_size=256 if tiny else None)
+    model = fast.build(cfg, device)
+    warm = fast.warm_up(model, data, cfg)
+    results = [fast.train(model, data, cfg, seed=seed) for seed in range(1, runs + 1)]
+    return {"device": torch.cuda.get_device_name() if cuda else "cpu", "tiny": tiny, "epochs": cfg.epochs,
+            "warm_up_s": warm, "source": data.source,
+            "train_s": [r.train_seconds for r in results], "accuracy": [r.accuracy for r in results],
+            "images_per_s": [r.images_per_second for r in results],
+            "peak_gpu_mib": torch.cuda.max_memory_allocated() / 2**20 if cuda else None}
+
+
+def fast_report(r: dict[str, object]) -> list[str]:
+    """The lines ``bench gpu`` prints: one per run, then mean ± standard deviation against the target."""
+    secs, accs = torch.tensor(r["train_s"]), torch.tensor(r["accuracy"])
+    spread = (lambda t: f" ± {t.std():.2f}") if len(secs) > 1 else (lambda t: "")
+    lines = [f"run {i}: {s:7.3f} s  {ips:>11,.0f} images/s  {a:6.2f} %"
+             for i, (s, ips, a) in enumerate(zip(r["train_s"], r["images_per_s"], r["accuracy"]), 1)]
+    lines.append(f"training: {secs.mean():.3f}{spread(secs)} s; test accuracy: {accs.mean():.2f}{spread(accs)} %"
+                 f" (mean{' ± std' if len(secs) > 1 else ''} of {len(secs)} runs of {r['epochs']} epochs)")
+    lines.append(f"warm-up and compilation (not in the training time): {r['warm_up_s']:.1f} s")
+    if r["peak_gpu_mib"] is not None:
+        lines.append(f"peak GPU memory: {r['peak_gpu_mib']:,.0f} MiB")
+    acc_goal, s_goal = FAST_TARGET
+    met = accs.mean().item() >= acc_goal and secs.mean().item() <= s_goal
+    lines.append(f"target >= {acc_goal} % in <= {s_goal} s: " + ("met" if met else "NOT met")
+                 + (" (tiny run: the numbers mean nothing)" if r["tiny"] else ""))
+    lines.append(f"data: {r['source']}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark (``cpu``), or one recipe in this process (``one NAME``, prints JSON)."""
     parser = argparse.ArgumentParser(prog="python -m blitz.bench", description=__doc__.splitlines()[0])
@@ -88,9 +151,27 @@ def main(argv: list[str] | None = None) -> int:
     cpu.add_argument("--recipe", action="append", choices=list(RECIPES), help="only these (repeatable)")
     one = sub.add_parser("one", help="run one recipe here and print its result as JSON")
     one.add_argument("name", choices=list(RECIPES))
+    gpu = sub.add_parser("gpu", help="time chapter 6's final recipe on a CUDA GPU, several runs")
+    gpu.add_argument("--runs", type=int, default=5, help="timed runs, seeds 1..RUNS (default 5)")
+    gpu.add_argument("--epochs", type=int, help="override the recipe's epochs")
+    gpu.add_argument("--tiny", action="store_true", help="a few hundred images, any device: checks the code only")
     args = parser.parse_args(argv)
     if args.command == "one":
         print(json.dumps(run_recipe(args.name)))
+        return 0
+    if args.command == "gpu":
+        if not (args.tiny or torch.cuda.is_available()):
+            print("error: `python -m blitz.bench gpu` needs a CUDA GPU; --tiny checks the code on the CPU",
+                  file=sys.stderr)
+            return 2
+        try:
+            r = run_fast(args.runs, args.epochs, args.tiny)
+        except ValueError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        cuda = f", CUDA {torch.version.cuda}" if r["peak_gpu_mib"] is not None else ""
+        print(f"GPU benchmark: {r['device']}, torch {torch.__version__}{cuda}, {time.strftime('%Y-%m-%d %H:%M')}")
+        print("\n".join(fast_report(r)))
         return 0
     print(f"CPU benchmark: {os.cpu_count()} cores, torch {torch.__version__}, "
           f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M')}")
