@@ -28,6 +28,7 @@ from blitz.data import load_cifar10_arrays
 from blitz.fast_nets import FastNet
 from blitz.lenet import LeNet
 from blitz.stopwatch import Stopwatch
+from blitz.train import lr_factor  # the schedule chapter 4 introduced; fast.lr_factor for the chapter
 
 PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -173,13 +174,6 @@ def evaluate(model: nn.Module, data: FastData, cfg: FastConfig) -> float:
 
 def _autocast(device: torch.device, cfg: FastConfig) -> torch.autocast:
     return torch.autocast(device.type, dtype=PRECISIONS[cfg.precision], enabled=cfg.precision != "fp32")
-
-
-def lr_factor(step: int, total: int, warmup: int) -> float:
-    """Linear warm-up from 0 to 1 over ``warmup`` steps, then linear decay to 0 at ``total`` (Goyal et al., 2017)."""
-    if step < warmup:
-        return (step + 1) / warmup
-    return max(0.0, (total - step) / max(1, total - warmup))
 
 
 def reset(model: nn.Module, seed: int) -> None:

@@ -117,6 +117,18 @@ def shuffled_batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int
         yield images[idx], labels[idx]
 
 
+def lr_factor(step: int, total: int, warmup: int) -> float:
+    """The learning rate at ``step`` as a fraction of the peak: a linear rise over ``warmup``
+    steps, then a linear fall to 0 at ``total`` (warm-up: Goyal et al., 2017).
+
+    The "one-cycle" schedule of :class:`Recipe` and the schedule of {ref}`ch-fast`.
+    Introduced in {ref}`ch-cifar10`.
+    """
+    if step < warmup:
+        return (step + 1) / warmup
+    return max(0.0, (total - step) / max(1, total - warmup))
+
+
 def make_optimizer(model: nn.Module, recipe: Recipe, steps: int) -> tuple[torch.optim.Optimizer, object]:
     """SGD with momentum as the recipe says, and its learning-rate scheduler (or None).
 
@@ -129,8 +141,7 @@ def make_optimizer(model: nn.Module, recipe: Recipe, steps: int) -> tuple[torch.
     scheduler = None
     if recipe.schedule == "onecycle":  # up linearly for the first quarter of the steps, then down to 0
         warm = max(1, steps // 4)
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda s: (s + 1) / warm if s < warm else max(0.0, (steps - s) / max(1, steps - warm)))
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, steps, warm))
     return optimizer, scheduler
 
 
