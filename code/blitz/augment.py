@@ -11,7 +11,9 @@ and returns a new batch of the same shape, dtype and device. The random ones
 draw from an optional ``torch.Generator``, so a seeded generator gives the
 same augmentation every time.
 
-Introduced in {ref}`ch-fast`.
+Introduced in {ref}`ch-cifar10` (the crop and flip of the CPU network,
+:func:`blitz.cnn.augment`); {ref}`ch-fast` explains how it works and uses it
+on the GPU.
 """
 from __future__ import annotations
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from blitz import augment as batch_augment
+
 
 def conv_bn(c_in: int, c_out: int) -> nn.Sequential:
     """3x3 convolution (same size) -> BatchNorm -> ReLU.
@@ -58,20 +60,18 @@ def augment(images: torch.Tensor, generator: torch.Generator | None = None, pad:
     ``images`` is (B, C, H, W); each image gets its own shift and coin flip, all
     drawn at once, so one call costs a few tensor operations instead of a PIL
     call per image. A flipped or slightly shifted cat is still a cat: the
-    network sees new variants at every epoch. Introduced in {ref}`ch-cifar10`.
+    network sees new variants at every epoch. Cropping the window that starts
+    at (dy, dx) of the padded image is shifting the image by ``pad - dy`` rows
+    and ``pad - dx`` columns, which :func:`blitz.augment.translate` does (its
+    ``"zeros"`` mode fills in what the padding would). Introduced in {ref}`ch-cifar10`.
     """
     if not isinstance(images, torch.Tensor) or images.dim() != 4:
         raise ValueError("images must be a tensor of shape (B, C, H, W)")
     if pad < 0:
         raise ValueError(f"pad must be >= 0, got {pad}")
-    b, c, h, w = images.shape
-    padded = nn.functional.pad(images, (pad, pad, pad, pad))  # (B, C, H, W) -> (B, C, H+2p, W+2p)
-    dy = torch.randint(0, 2 * pad + 1, (b, 1), generator=generator)
+    b = images.shape[0]
+    dy = torch.randint(0, 2 * pad + 1, (b, 1), generator=generator)  # where each crop starts
     dx = torch.randint(0, 2 * pad + 1, (b, 1), generator=generator)
-    flip = torch.rand(b, generator=generator) < 0.5
-    rows = dy + torch.arange(h)  # (B, H): the rows each image keeps
-    cols = dx + torch.arange(w)  # (B, W)
-    cols = torch.where(flip[:, None], cols.flip(1), cols)  # reading columns backwards flips the image
-    out = padded[torch.arange(b)[:, None, None, None], torch.arange(c)[None, :, None, None],
-                 rows[:, None, :, None], cols[:, None, None, :]]  # -> (B, C, H, W)
-    return out
+    mirror = torch.rand(b, generator=generator) < 0.5
+    shifts = pad - torch.cat([dy, dx], dim=1)  # (B, 2): rows down, columns right
+    return batch_augment.flip(batch_augment.translate(images, shifts, mode="zeros"), mirror)
