@@ -63,7 +63,8 @@ def test_gpu_benchmark_refuses_without_cuda(capsys, monkeypatch):
 def test_gpu_benchmark_tiny_runs_and_reports(capsys, monkeypatch):
     """--tiny trains the real code path on the CPU; the report follows the runs it got."""
     import torch
-    from blitz.bench import FAST_TARGET, fast_report, run_fast
+    from blitz.bench import fast_report, run_fast
+    from blitz.fast import TARGET_ACCURACY, TARGET_SECONDS
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     r = run_fast(runs=2, tiny=True)
@@ -78,7 +79,7 @@ def test_gpu_benchmark_tiny_runs_and_reports(capsys, monkeypatch):
     good = {**r, "tiny": False, "train_s": [2.0, 2.2], "accuracy": [91.0, 90.6], "images_per_s": [1.0, 1.0]}
     report = fast_report(good)
     assert "training: 2.100 ± 0.14 s; test accuracy: 90.80 ± 0.28 %" in report[2]
-    assert report[-2] == f"target >= {FAST_TARGET[0]} % in <= {FAST_TARGET[1]} s: met"
+    assert report[-2] == f"target >= {TARGET_ACCURACY} % in <= {TARGET_SECONDS} s: met"
     slow = {**good, "train_s": [3.5, 3.1]}
     assert fast_report(slow)[-2].endswith("NOT met")
     assert main(["gpu", "--tiny", "--runs", "1"]) == 0
