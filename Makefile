@@ -16,7 +16,7 @@ export BLITZ_DATA ?= $(CURDIR)/data
 # machines; elsewhere torchvision downloads the official files.
 SHARED_DATA ?= $(CURDIR)/../shared/data/cifar10-jpeg.tar.gz
 
-.PHONY: book test setup data clean notebooks gpu-outputs gpu-pending gpu-check bench
+.PHONY: book test test-unit test-book test-site setup data clean notebooks gpu-outputs gpu-pending gpu-check bench
 
 setup: $(VENV)/.installed
 
@@ -42,8 +42,19 @@ tests/node_modules/.installed: tests/package.json tests/package-lock.json
 	cd tests && npm ci --no-audit --no-fund
 	touch $@
 
+# Three tiers (tests/unit, tests/book, tests/site); `make test` runs them all.
 test: book tests/node_modules/.installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest tests/unit tests/book tests/site
+
+# The package and the tools alone: no book build, no browser (seconds).
+test-unit: setup
+	$(BIN)/python -m pytest tests/unit
+
+test-book: book
+	$(BIN)/python -m pytest tests/book
+
+test-site: book tests/node_modules/.installed
+	$(BIN)/python -m pytest tests/site
 
 notebooks: setup
 	$(BIN)/python -m blitz.notebooks

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 import pytest
 from playwright import sync_api as playwright_sync
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
 AXE = ROOT / "tests" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"

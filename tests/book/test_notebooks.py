@@ -33,7 +33,7 @@ def test_every_chapter_has_a_notebook_and_no_other(repo_root: Path) -> None:
     assert present == expected, "run `make notebooks`"
 
 
-@pytest.mark.parametrize("name", sorted(notebooks.chapters(Path(__file__).resolve().parents[1])))
+@pytest.mark.parametrize("name", sorted(notebooks.chapters(Path(__file__).resolve().parents[2])))
 def test_notebook_code_cells_equal_chapter(repo_root: Path, name: str) -> None:
     source = notebooks.chapters(repo_root)[name]
     nb = nbformat.read(repo_root / notebooks.NOTEBOOK_DIR / f"{name}.ipynb", as_version=4)
