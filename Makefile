@@ -21,6 +21,8 @@ SHARED_DATA ?= $(CURDIR)/../shared/data/cifar10-jpeg.tar.gz
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	  || { echo "error: the book needs Python >= 3.11 (the pins in requirements.txt have no older builds); set PYTHON=python3.11 or newer" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.txt
