@@ -49,7 +49,7 @@ test: book tests/node_modules/.installed
 	$(BIN)/python -m pytest tests/unit tests/book tests/site
 
 # The package and the tools alone: no book build, no browser (seconds).
-test-unit: setup
+test-unit: setup data
 	$(BIN)/python -m pytest tests/unit
 
 test-book: book
@@ -59,7 +59,7 @@ test-site: book tests/node_modules/.installed
 	$(BIN)/python -m pytest tests/site
 
 notebooks: setup
-	$(BIN)/python -m blitz.notebooks
+	$(BIN)/python -m tools.notebooks
 
 gpu-outputs: setup data
 	$(BIN)/python -m blitz.gpu_outputs
@@ -72,7 +72,7 @@ gpu-check: setup
 
 # Train every CIFAR-10 recipe of chapter 4 on the CPU: time, images/s, accuracy, peak memory.
 bench: setup data
-	$(BIN)/python -m blitz.bench cpu
+	$(BIN)/python -m tools.bench cpu
 
 clean:
 	rm -rf _build

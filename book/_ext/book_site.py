@@ -22,7 +22,7 @@ NOTEBOOK_DIR = "notebooks"
 
 
 def notebook_path(pagename: str) -> str:
-    """``book/autograd`` -> ``notebooks/autograd.ipynb`` (what blitz.notebooks writes)."""
+    """``book/autograd`` -> ``notebooks/autograd.ipynb`` (what tools.notebooks writes)."""
     return f"{NOTEBOOK_DIR}/{PurePosixPath(pagename).name}.ipynb"
 
 

@@ -12,24 +12,16 @@ draw from an optional ``torch.Generator``, so a seeded generator gives the
 same augmentation every time.
 
 Introduced in {ref}`ch-cifar10` (the crop and flip of the CPU network,
-:func:`blitz.cnn.augment`); {ref}`ch-fast` explains how it works and uses it
-on the GPU.
+:func:`crop_flip`); {ref}`ch-fast` explains how it works and uses it on the GPU.
 """
 from __future__ import annotations
 
 import torch
 
+from blitz.batches import check_images
+
 #: How translate() fills the pixels that move in from outside the image.
 MODES = ("reflect", "zeros")
-
-
-def _check_images(images: object) -> torch.Tensor:
-    """Raise TypeError/ValueError unless ``images`` is a (N, C, H, W) tensor."""
-    if not isinstance(images, torch.Tensor):
-        raise TypeError(f"images must be a torch.Tensor of shape (N, C, H, W), got {type(images).__name__}")
-    if images.dim() != 4:
-        raise ValueError(f"images must have shape (N, C, H, W), got {tuple(images.shape)}")
-    return images
 
 
 def _draw_device(images: torch.Tensor, generator: torch.Generator | None) -> torch.device:
@@ -39,7 +31,7 @@ def _draw_device(images: torch.Tensor, generator: torch.Generator | None) -> tor
 
 def flip(images: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Mirror left-right the images whose entry in the bool ``mask`` (N,) is True."""
-    images = _check_images(images)
+    images = check_images(images)
     if mask.shape != images.shape[:1] or mask.dtype != torch.bool:
         raise ValueError(f"mask must be a bool tensor of shape ({images.shape[0]},), "
                          f"got {mask.dtype} {tuple(mask.shape)}")
@@ -49,7 +41,7 @@ def flip(images: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 def random_flip(images: torch.Tensor, generator: torch.Generator | None = None, p: float = 0.5) -> torch.Tensor:
     """Mirror each image left-right with probability ``p``."""
-    images = _check_images(images)
+    images = check_images(images)
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"p must be a probability in [0, 1], got {p}")
     draws = torch.rand(images.shape[0], generator=generator, device=_draw_device(images, generator))
@@ -70,7 +62,7 @@ def translate(images: torch.Tensor, shifts: torch.Tensor, mode: str = "reflect")
     (``mode="zeros"``). Negative shifts move up or left. Equivalent to padding
     every image and cropping a window at an offset, done in one pass.
     """
-    images = _check_images(images)
+    images = check_images(images)
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     n, c, h, w = images.shape
@@ -101,9 +93,31 @@ def random_translate(images: torch.Tensor, max_shift: int, generator: torch.Gene
     The same as padding by ``max_shift`` and taking a random crop of the
     original size, the standard CIFAR-10 augmentation.
     """
-    images = _check_images(images)
+    images = check_images(images)
     if not isinstance(max_shift, int) or max_shift < 0:
         raise ValueError(f"max_shift must be an int >= 0, got {max_shift!r}")
     shifts = torch.randint(-max_shift, max_shift + 1, (images.shape[0], 2),
                            generator=generator, device=_draw_device(images, generator))
     return translate(images, shifts, mode)
+
+
+def crop_flip(images: torch.Tensor, generator: torch.Generator | None = None, pad: int = 4) -> torch.Tensor:
+    """Random crop (after zero-padding by ``pad``) and random horizontal flip, for a whole batch.
+
+    ``images`` is (B, C, H, W); each image gets its own shift and coin flip, all
+    drawn at once, so one call costs a few tensor operations instead of a PIL
+    call per image. A flipped or slightly shifted cat is still a cat: the
+    network sees new variants at every epoch. Cropping the window that starts
+    at (dy, dx) of the padded image is shifting the image by ``pad - dy`` rows
+    and ``pad - dx`` columns, which :func:`translate` does (its ``"zeros"``
+    mode fills in what the padding would). Introduced in {ref}`ch-cifar10`.
+    """
+    images = check_images(images)
+    if not isinstance(pad, int) or pad < 0:
+        raise ValueError(f"pad must be an int >= 0, got {pad!r}")
+    b = images.shape[0]
+    dy = torch.randint(0, 2 * pad + 1, (b, 1), generator=generator)  # where each crop starts
+    dx = torch.randint(0, 2 * pad + 1, (b, 1), generator=generator)
+    mirror = torch.rand(b, generator=generator) < 0.5
+    shifts = pad - torch.cat([dy, dx], dim=1)  # (B, 2): rows down, columns right
+    return flip(translate(images, shifts, mode="zeros"), mirror)

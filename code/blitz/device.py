@@ -1,4 +1,4 @@
-"""Choose where tensors live and wait for a device to finish its queued work.
+"""Choose where tensors live: CUDA, Apple's MPS, or the CPU.
 
 A chapter calls :func:`pick_device` once, prints the reason it returns, and
 moves the model and every batch there. The order of preference is CUDA, then
@@ -53,19 +53,3 @@ def pick_device(prefer: str | None = None) -> DeviceChoice:
     if prefer is None or prefer != "cpu":
         why += " Everything below still runs, only slower, and timings describe your CPU, not a GPU."
     return DeviceChoice(torch.device("cpu"), why)
-
-
-def synchronize(device: torch.device | str) -> None:
-    """Wait until every operation queued on ``device`` has finished.
-
-    CUDA (and MPS) calls return as soon as the work is *queued*; a timer read
-    before synchronising measures how fast Python queues work, not how fast
-    the GPU does it. On the CPU this does nothing. Introduced in {ref}`ch-gpu`.
-    """
-    kind = torch.device(device).type
-    if kind == "cuda":
-        torch.cuda.synchronize(device)
-    elif kind == "mps":
-        torch.mps.synchronize()
-    elif kind != "cpu":
-        raise ValueError(f"synchronize knows cuda, mps and cpu devices, got {device!r}")

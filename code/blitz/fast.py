@@ -24,11 +24,12 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 from blitz import augment
+from blitz.batches import normalize, shuffled_batches
 from blitz.data import load_cifar10_arrays
 from blitz.fast_nets import FastNet
 from blitz.lenet import LeNet
-from blitz.stopwatch import Stopwatch
-from blitz.train import lr_factor  # the schedule chapter 4 introduced; fast.lr_factor for the chapter
+from blitz.schedule import lr_factor
+from blitz.timing import Stopwatch
 
 PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -87,7 +88,7 @@ class FastData(NamedTuple):
     train_y: torch.Tensor
     test_x: torch.Tensor
     test_y: torch.Tensor
-    mean: torch.Tensor  # (1, 3, 1, 1) on the 0-255 scale
+    mean: torch.Tensor  # (1, 3, 1, 1) on the 0..1 scale (blitz.batches.normalize)
     std: torch.Tensor
     source: str
 
@@ -114,14 +115,14 @@ def load_data(device: torch.device, train_size: int | None = None, test_size: in
     train, test = load_cifar10_arrays(train=True), load_cifar10_arrays(train=False)
     i, j = _subset(len(train.labels), train_size), _subset(len(test.labels), test_size)
     tx, ty = train.images[i].to(device), train.labels[i].to(device)
-    mean = tx.float().mean(dim=(0, 2, 3), keepdim=True)  # (N, 3, 32, 32) -> (1, 3, 1, 1)
-    std = tx.float().std(dim=(0, 2, 3), keepdim=True)
+    mean = tx.float().mean(dim=(0, 2, 3), keepdim=True) / 255  # (N, 3, 32, 32) -> (1, 3, 1, 1)
+    std = tx.float().std(dim=(0, 2, 3), keepdim=True) / 255
     return FastData(tx, ty, test.images[j].to(device), test.labels[j].to(device), mean, std, train.source)
 
 
-def normalise(x: torch.Tensor, data: FastData, channels_last: bool) -> torch.Tensor:
-    """uint8 images -> float32, zero mean and unit std per channel, on the images' device."""
-    x = (x.float() - data.mean) / data.std
+def prepare(x: torch.Tensor, data: FastData, channels_last: bool) -> torch.Tensor:
+    """uint8 images -> float32 with zero mean and unit std per channel, in the memory layout asked for."""
+    x = normalize(x, data.mean, data.std)
     return x.contiguous(memory_format=torch.channels_last) if channels_last else x
 
 
@@ -134,27 +135,30 @@ def build(cfg: FastConfig, device: torch.device) -> nn.Module:
 
 def _loader(data: FastData, cfg: FastConfig, seed: int) -> DataLoader:
     """The blitz way: normalised float images in CPU memory, batched by a DataLoader (no workers)."""
-    cpu = TensorDataset(normalise(data.train_x, data, False).cpu(), data.train_y.cpu())
+    cpu = TensorDataset(prepare(data.train_x, data, False).cpu(), data.train_y.cpu())
     return DataLoader(cpu, batch_size=cfg.batch_size, shuffle=True, drop_last=True,
                       generator=torch.Generator().manual_seed(seed))
 
 
 def batches(data: FastData, cfg: FastConfig, gen: torch.Generator,
             loader: DataLoader | None = None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """One epoch of shuffled (images, labels) batches on the device, augmented if asked; last partial batch dropped."""
-    n, device = len(data.train_y), data.train_x.device
+    """One epoch of shuffled (images, labels) batches on the device, augmented if asked.
+
+    The last partial batch is dropped (``drop_last``), so every step has the
+    recipe's batch size, which its learning rate was tuned for.
+    """
+    device = data.train_x.device
     if loader is not None:  # the CPU picks and stacks every batch, then it is copied to the device
         fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
         yield from ((x.to(device, memory_format=fmt), y.to(device)) for x, y in loader)
         return
-    perm = torch.randperm(n, generator=gen, device=gen.device).to(device)
-    x, y = data.train_x[perm], data.train_y[perm]  # the whole shuffled set, still uint8
+    x = data.train_x  # the whole training set, still uint8, augmented in a few big operations
     if cfg.flip:
         x = augment.random_flip(x, gen)
     if cfg.translate:
         x = augment.random_translate(x, cfg.translate, gen)
-    for i in range(0, n - cfg.batch_size + 1, cfg.batch_size):
-        yield normalise(x[i:i + cfg.batch_size], data, cfg.channels_last), y[i:i + cfg.batch_size]
+    for xb, yb in shuffled_batches(x, data.train_y, cfg.batch_size, gen, drop_last=True):
+        yield prepare(xb, data, cfg.channels_last), yb
 
 
 def logits(model: nn.Module, x: torch.Tensor, tta: bool) -> torch.Tensor:
@@ -169,7 +173,7 @@ def evaluate(model: nn.Module, data: FastData, cfg: FastConfig) -> float:
     correct = torch.zeros((), dtype=torch.int64, device=data.test_y.device)
     with torch.no_grad(), _autocast(data.test_x.device, cfg):
         for i in range(0, len(data.test_y), cfg.eval_batch_size):
-            x = normalise(data.test_x[i:i + cfg.eval_batch_size], data, cfg.channels_last)
+            x = prepare(data.test_x[i:i + cfg.eval_batch_size], data, cfg.channels_last)
             correct += (logits(model, x, cfg.tta).argmax(1) == data.test_y[i:i + cfg.eval_batch_size]).sum()
     model.train()
     return 100.0 * correct.item() / len(data.test_y)

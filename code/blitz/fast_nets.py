@@ -16,13 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-
-def conv_bn(c_in: int, c_out: int, pool: bool = False) -> list[nn.Module]:
-    """3x3 convolution (no bias: BatchNorm adds its own), optional 2x2 max pool, BatchNorm, GELU."""
-    layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)]
-    if pool:
-        layers.append(nn.MaxPool2d(2))  # pool before BatchNorm: 4x less work for BN and GELU
-    return layers + [nn.BatchNorm2d(c_out), nn.GELU()]
+from blitz.cnn import conv_bn
 
 
 class FastNet(nn.Module):
@@ -43,8 +37,10 @@ class FastNet(nn.Module):
             raise ValueError(f"widths must be three ints >= 1 and stem, num_classes >= 1, "
                              f"got widths={widths}, stem={stem}, num_classes={num_classes}")
         chans = (stem, *widths)
-        blocks = [nn.Sequential(*conv_bn(a, b, pool=True), *conv_bn(b, b)) for a, b in zip(chans, chans[1:])]
-        self.stem = nn.Sequential(*conv_bn(3, stem))
+        # each block: conv, pool, BN, GELU, then conv, BN, GELU (blitz.cnn.conv_bn)
+        blocks = [nn.Sequential(conv_bn(a, b, pool=True, activation=nn.GELU), conv_bn(b, b, activation=nn.GELU))
+                  for a, b in zip(chans, chans[1:])]
+        self.stem = conv_bn(3, stem, activation=nn.GELU)
         self.blocks = nn.Sequential(*blocks)
         self.head = nn.Linear(widths[2], num_classes, bias=False)
         # small logits at the start keep the first, large-learning-rate steps tame (Page's "x 0.125")

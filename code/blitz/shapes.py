@@ -142,8 +142,3 @@ def format_table(rows: Sequence[LayerShape]) -> str:
 
     rule = "-" * (sum(widths) + 4)
     return "\n".join([fmt(lines[0]), rule] + [fmt(line).rstrip() for line in lines[1:]])
-
-
-def num_features(shape: Sequence[int]) -> int:
-    """Number of values per example in a batch of ``shape`` (all but dimension 0)."""
-    return math.prod(shape[1:])

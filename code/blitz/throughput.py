@@ -11,14 +11,12 @@ Introduced in {ref}`ch-gpu`.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 
-from blitz.device import synchronize
 from blitz.lenet import LeNet
+from blitz.timing import Stopwatch, sgd_step
 
 
 @dataclass(frozen=True)
@@ -41,17 +39,6 @@ class ThroughputConfig:
             )
 
 
-def _train_step(net: nn.Module, opt: torch.optim.Optimizer, loss_fn: nn.Module,
-                x: torch.Tensor, y: torch.Tensor, item: bool) -> None:
-    """One SGD step of the original recipe; ``item`` reads the loss back (a sync)."""
-    opt.zero_grad()
-    loss = loss_fn(net(x), y)
-    loss.backward()
-    opt.step()
-    if item:
-        loss.item()  # copies one number to the CPU: waits until the GPU has finished
-
-
 def train_images_per_second(device: torch.device | str, batch_size: int,
                             config: ThroughputConfig = ThroughputConfig(), seed: int = 0) -> float:
     """Images per second of LeNet training steps (forward, backward, SGD) on ``device``.
@@ -67,21 +54,25 @@ def train_images_per_second(device: torch.device | str, batch_size: int,
     torch.manual_seed(seed)
     net = LeNet(in_channels=3).to(device)
     opt = torch.optim.SGD(net.parameters(), lr=config.lr, momentum=config.momentum)
-    loss_fn = nn.CrossEntropyLoss()
     x = torch.randn(batch_size, 3, 32, 32, generator=gen).to(device)
     y = torch.randint(0, 10, (batch_size,), generator=gen).to(device)
+
+    def step() -> None:
+        loss = sgd_step(net, opt, x, y)
+        if config.item_every_step:
+            loss.item()  # copies one number to the CPU: waits until the GPU has finished
+
     for _ in range(config.warmup_steps):
-        _train_step(net, opt, loss_fn, x, y, config.item_every_step)
-    synchronize(device)
-    # Run rounds of steps, doubling the round, and synchronise only between
-    # rounds: a sync after every step would stop the CPU queueing work ahead.
-    steps, rounds, start = 0, config.min_steps, time.perf_counter()
+        step()
+    # Run rounds of steps, doubling the round, and read the clock (a sync) only
+    # between rounds: a sync after every step would stop the CPU queueing work ahead.
+    clock, steps, rounds = Stopwatch(device), 0, config.min_steps
+    clock.start()
     while True:
         for _ in range(rounds):
-            _train_step(net, opt, loss_fn, x, y, config.item_every_step)
+            step()
         steps += rounds
-        synchronize(device)
-        elapsed = time.perf_counter() - start
+        elapsed = clock.stop()
         if elapsed >= config.min_seconds:
             return steps * batch_size / elapsed
         rounds *= 2
@@ -113,9 +104,8 @@ def copy_gb_per_second(device: torch.device | str, megabytes: int = 64, pinned: 
         raise ValueError(f"megabytes and repeats must be >= 1, got {megabytes} and {repeats}")
     host = torch.empty(megabytes * 2**20, dtype=torch.uint8, pin_memory=pinned)
     host.to(device, non_blocking=pinned)  # warm-up: allocation on the device
-    synchronize(device)
-    start = time.perf_counter()
+    clock = Stopwatch(device)
+    clock.start()
     for _ in range(repeats):
         host.to(device, non_blocking=pinned)
-    synchronize(device)
-    return repeats * host.numel() / (time.perf_counter() - start) / 1e9
+    return repeats * host.numel() / clock.stop() / 1e9

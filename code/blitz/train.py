@@ -3,22 +3,24 @@
 The original tutorial trains LeNet on CIFAR-10 through a ``DataLoader`` that
 decodes every image with PIL at every epoch. Here the images are decoded once
 (``blitz.data.load_cifar10_arrays``), normalised once as whole tensors, and
-each step slices a shuffled batch out of memory: the same maths, much less
-work per step. Hyperparameters live in a :class:`Recipe`.
+each step slices a shuffled batch out of memory (:mod:`blitz.batches`): the
+same maths, much less work per step. Hyperparameters live in a :class:`Recipe`.
 
 Introduced in {ref}`ch-cifar10`.
 """
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from dataclasses import dataclass
-from typing import Callable, Iterator, NamedTuple
+from pathlib import Path
+from typing import Callable, NamedTuple
 
 import torch
 from torch import nn
 
-from blitz.cnn import augment
+from blitz.augment import crop_flip
+from blitz.batches import check_images, shuffled_batches
+from blitz.schedule import lr_factor
 
 #: ``progress(epoch, step, mean_loss)``: called every ``Recipe.log_every`` steps.
 Progress = Callable[[int, int, float], None]
@@ -32,12 +34,11 @@ class Recipe:
     learning rate 0.001 and momentum 0.9, 2 epochs, the running loss every
     2,000 batches. ``schedule`` is ``"constant"`` or ``"onecycle"`` (the
     learning rate rises linearly to ``lr`` over the first quarter of the steps,
-    then falls linearly to zero; after Smith and Topin, 2017);
-    ``augment`` turns on random crops and flips (:func:`blitz.cnn.augment`).
+    then falls linearly to zero: :func:`blitz.schedule.lr_factor`);
+    ``augment`` turns on random crops and flips (:func:`blitz.augment.crop_flip`).
     Introduced in {ref}`ch-cifar10`.
     """
 
-    name: str = "original"
     batch_size: int = 4
     lr: float = 0.001
     momentum: float = 0.9
@@ -69,64 +70,14 @@ class TrainResult(NamedTuple):
     images_per_s: float
 
 
-def normalize(images: torch.Tensor, mean: float = 0.5, std: float = 0.5) -> torch.Tensor:
-    """uint8 images (N, C, H, W) in 0..255 -> float32 ``(x / 255 - mean) / std``.
-
-    The same as the original's ``ToTensor()`` then ``Normalize((0.5,) * 3, (0.5,) * 3)``,
-    done once on the whole tensor instead of once per image per epoch: with 0.5
-    and 0.5 every value lands in [-1, 1]. Introduced in {ref}`ch-cifar10`.
-    """
-    _check_images(images, torch.uint8)
-    return (images.float() / 255 - mean) / std
-
-
-def _check_images(images: object, dtype: torch.dtype | None = None) -> None:
-    if not isinstance(images, torch.Tensor):
-        raise TypeError(f"images must be a torch.Tensor of shape (N, C, H, W), got {type(images).__name__}")
-    if images.dim() != 4:
-        raise ValueError(f"images must have shape (N, C, H, W), got {tuple(images.shape)}")
-    if dtype is not None and images.dtype != dtype:
-        raise TypeError(f"images must be {dtype}, got {images.dtype}")
-
-
 def _check_pair(images: torch.Tensor, labels: object) -> None:
-    _check_images(images)
+    check_images(images)
     if not images.is_floating_point():
         raise TypeError(f"images must be floating point (use normalize()), got {images.dtype}")
     if not isinstance(labels, torch.Tensor) or labels.dim() != 1 or labels.dtype != torch.int64:
         raise TypeError("labels must be a 1-D int64 tensor")
     if len(labels) != len(images):
         raise ValueError(f"{len(images)} images but {len(labels)} labels")
-
-
-def shuffled_batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int,
-                     generator: torch.Generator | None = None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """One epoch of (images, labels) batches in a random order, sliced from memory.
-
-    What ``DataLoader(..., shuffle=True)`` does, without per-image work: one
-    random permutation, then one indexing per batch. The last batch may be
-    smaller. Introduced in {ref}`ch-cifar10`.
-    """
-    if len(images) != len(labels):
-        raise ValueError(f"{len(images)} images but {len(labels)} labels")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    order = torch.randperm(len(images), generator=generator)
-    for start in range(0, len(images), batch_size):
-        idx = order[start:start + batch_size]
-        yield images[idx], labels[idx]
-
-
-def lr_factor(step: int, total: int, warmup: int) -> float:
-    """The learning rate at ``step`` as a fraction of the peak: a linear rise over ``warmup``
-    steps, then a linear fall to 0 at ``total`` (warm-up: Goyal et al., 2017).
-
-    The "one-cycle" schedule of :class:`Recipe` and the schedule of {ref}`ch-fast`.
-    Introduced in {ref}`ch-cifar10`.
-    """
-    if step < warmup:
-        return (step + 1) / warmup
-    return max(0.0, (total - step) / max(1, total - warmup))
 
 
 def make_optimizer(model: nn.Module, recipe: Recipe, steps: int) -> tuple[torch.optim.Optimizer, object]:
@@ -167,7 +118,7 @@ def train(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, recipe: 
             batches = shuffled_batches(images, labels, recipe.batch_size, generator)
             for step, (inputs, targets) in enumerate(batches):
                 if recipe.augment:
-                    inputs = augment(inputs, generator)
+                    inputs = crop_flip(inputs, generator)
                 optimizer.zero_grad()
                 loss = criterion(model(inputs), targets)
                 loss.backward()
@@ -190,7 +141,7 @@ def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 500) -> to
     Goes through *all* the images (the whole test set), ``batch_size`` at a
     time to bound memory. Introduced in {ref}`ch-cifar10`.
     """
-    _check_images(images)
+    check_images(images)
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     model.eval()

@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from blitz.augment import flip, random_flip, random_translate, translate
+from blitz.augment import crop_flip, flip, random_flip, random_translate, translate
 
 
 def numbered(n=2, c=3, h=5, w=6, dtype=torch.uint8):
@@ -87,3 +87,19 @@ def test_bad_input_is_refused():
         random_translate(x, -1)
     with pytest.raises(ValueError, match="p must"):
         random_flip(x, p=1.5)
+
+
+def test_crop_flip_is_a_crop_and_flip_of_each_image():
+    images = torch.arange(2 * 3 * 8 * 8, dtype=torch.float32).reshape(2, 3, 8, 8)
+    out = crop_flip(images, torch.Generator().manual_seed(0), pad=2)
+    assert out.shape == images.shape
+    padded = F.pad(images, (2, 2, 2, 2))
+    for i in range(2):  # each output is some window of the zero-padded image, maybe mirrored
+        windows = [padded[i, :, dy:dy + 8, dx:dx + 8] for dy in range(5) for dx in range(5)]
+        assert any(torch.equal(out[i], w) or torch.equal(out[i], w.flip(2)) for w in windows)
+    same = crop_flip(images, pad=0)  # no padding: only the flip is left
+    assert all(torch.equal(same[i], images[i]) or torch.equal(same[i], images[i].flip(2)) for i in range(2))
+    with pytest.raises(ValueError):
+        crop_flip(images[0])
+    with pytest.raises(ValueError):
+        crop_flip(images, pad=-1)

@@ -19,8 +19,8 @@ def synthetic(n_train=512, n_test=200, seed=0):
 
     tx, ty = split(n_train)
     ex, ey = split(n_test)
-    mean = tx.float().mean(dim=(0, 2, 3), keepdim=True)
-    std = tx.float().std(dim=(0, 2, 3), keepdim=True)
+    mean = tx.float().mean(dim=(0, 2, 3), keepdim=True) / 255  # the 0..1 scale of blitz.batches.normalize
+    std = tx.float().std(dim=(0, 2, 3), keepdim=True) / 255
     return FastData(tx, ty, ex, ey, mean, std, "synthetic")
 
 
@@ -33,12 +33,11 @@ def test_training_lowers_the_loss_and_learns():
     model = fast.build(SMALL, torch.device("cpu"))
     fast.reset(model, 0)  # the weights train() starts from
     with torch.no_grad():
-        start = torch.nn.functional.cross_entropy(model(fast.normalise(data.train_x, data, True)), data.train_y)
+        start = torch.nn.functional.cross_entropy(model(fast.prepare(data.train_x, data, True)), data.train_y)
     result = fast.train(model, data, SMALL, seed=0, eval_each_epoch=True)
     assert result.final_loss < start.item()
     assert result.accuracy > 30.0  # chance is 10 %
     assert result.steps == 6 * (256 // 32) and len(result.history) == 6
-    assert result.train_seconds > 0 and result.images_per_second > 0
     assert [s for s, _ in result.history] == sorted(s for s, _ in result.history)
 
 
@@ -81,12 +80,6 @@ def test_evaluate_counts_correct_predictions():
     assert fast.evaluate(Oracle(), data, cfg) == pytest.approx(zeros)
 
 
-def test_learning_rate_schedule_warms_up_then_decays_to_zero():
-    factors = [fast.lr_factor(s, total=10, warmup=4) for s in range(10)]
-    assert factors[:4] == [0.25, 0.5, 0.75, 1.0]
-    assert factors[4:] == pytest.approx([1.0, 5 / 6, 4 / 6, 3 / 6, 2 / 6, 1 / 6])
-
-
 def test_time_to_target():
     history = [(1.0, 80.0), (2.0, 90.6), (3.0, 90.4), (4.0, 91.0)]
     assert fast.time_to(history, 90.5) == 2.0
@@ -116,7 +109,7 @@ def test_batches_are_shuffled_pairs_in_the_asked_layout(data_mode):
     loader = fast._loader(data, cfg, 0) if data_mode == "loader" else None
     got = list(fast.batches(data, cfg, gen, loader))
     assert len(got) == 100 // 32  # the last partial batch is dropped
-    reference = fast.normalise(data.train_x, data, False)
+    reference = fast.prepare(data.train_x, data, False)
     for x, y in got:
         assert x.shape == (32, 3, 32, 32) and x.dtype == torch.float32
         assert x.is_contiguous(memory_format=torch.channels_last)
@@ -127,11 +120,10 @@ def test_batches_are_shuffled_pairs_in_the_asked_layout(data_mode):
     assert not torch.equal(seen, data.train_y[:len(seen)])  # shuffled
 
 
-def test_stopwatch_on_the_cpu():
-    from blitz.stopwatch import Stopwatch
 
-    clock = Stopwatch(torch.device("cpu"))
-    with pytest.raises(RuntimeError, match="before start"):
-        clock.stop()
-    clock.start()
-    assert clock.stop() >= 0.0
+def test_prepare_standardises_each_channel():
+    data = synthetic(n_train=256)
+    x = fast.prepare(data.train_x, data, channels_last=True)
+    assert x.is_contiguous(memory_format=torch.channels_last)
+    assert torch.allclose(x.mean(dim=(0, 2, 3)), torch.zeros(3), atol=1e-4)
+    assert torch.allclose(x.std(dim=(0, 2, 3)), torch.ones(3), atol=1e-4)

@@ -1,4 +1,4 @@
-"""blitz.train, blitz.metrics, blitz.cnn, blitz.figures, blitz.recipes: training on tensors in memory."""
+"""blitz.train, blitz.metrics, blitz.cnn, blitz.figures: training on tensors in memory."""
 from __future__ import annotations
 
 import matplotlib
@@ -6,12 +6,11 @@ import pytest
 import torch
 from torch import nn
 
-from blitz.cnn import SmallCNN, augment, conv_bn
+from blitz.cnn import SmallCNN, conv_bn
 from blitz.figures import confusion_figure, image_grid, loss_curve
 from blitz.lenet import LeNet
 from blitz.metrics import accuracy, confusion_matrix, per_class_accuracy
-from blitz.recipes import RECIPES
-from blitz.train import Recipe, load_weights, make_optimizer, normalize, predict, save_weights, train
+from blitz.train import Recipe, load_weights, make_optimizer, predict, save_weights, train
 
 matplotlib.use("Agg")
 
@@ -19,26 +18,6 @@ matplotlib.use("Agg")
 def _data(n: int = 64, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
     return torch.randn(n, 3, 32, 32, generator=g), torch.randint(0, 10, (n,), generator=g)
-
-
-# --- normalize -------------------------------------------------------------
-
-def test_normalize_matches_totensor_and_normalize():
-    from torchvision import transforms
-    from PIL import Image
-
-    images = torch.randint(0, 256, (3, 3, 32, 32), dtype=torch.uint8)
-    reference = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,) * 3, (0.5,) * 3)])
-    expected = torch.stack([reference(Image.fromarray(im.permute(1, 2, 0).numpy())) for im in images])
-    assert torch.allclose(normalize(images), expected, atol=1e-6)
-    assert normalize(images).min() >= -1 and normalize(images).max() <= 1
-
-
-@pytest.mark.parametrize("bad, error", [(torch.zeros(3, 32, 32, dtype=torch.uint8), ValueError),
-                                        (torch.zeros(1, 3, 32, 32), TypeError), ([[0]], TypeError)])
-def test_normalize_rejects_bad_input(bad, error):
-    with pytest.raises(error):
-        normalize(bad)
 
 
 # --- Recipe and training ---------------------------------------------------
@@ -210,32 +189,13 @@ def test_small_cnn_shapes_and_errors():
     model = SmallCNN((8, 16, 32))
     assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)
     assert conv_bn(3, 5)(torch.randn(1, 3, 7, 7)).shape == (1, 5, 7, 7)
+    pooled = conv_bn(3, 5, pool=True, activation=nn.GELU)
+    assert pooled(torch.randn(1, 3, 8, 8)).shape == (1, 5, 4, 4)
+    assert [type(m) for m in pooled] == [nn.Conv2d, nn.MaxPool2d, nn.BatchNorm2d, nn.GELU]
     with pytest.raises(ValueError):
         model(torch.randn(3, 32, 32))
     with pytest.raises(ValueError):
         SmallCNN((8, 16))
-
-
-def test_augment_is_a_crop_and_flip_of_each_image():
-    images = torch.arange(2 * 3 * 8 * 8, dtype=torch.float32).reshape(2, 3, 8, 8)
-    out = augment(images, torch.Generator().manual_seed(0), pad=2)
-    assert out.shape == images.shape
-    padded = nn.functional.pad(images, (2, 2, 2, 2))
-    for i in range(2):  # each output is some window of the padded image, maybe mirrored
-        windows = [padded[i, :, dy:dy + 8, dx:dx + 8] for dy in range(5) for dx in range(5)]
-        assert any(torch.equal(out[i], w) or torch.equal(out[i], w.flip(2)) for w in windows)
-    assert torch.equal(augment(images, pad=0)[0], images[0]) or torch.equal(augment(images, pad=0)[0],
-                                                                             images[0].flip(2))
-    with pytest.raises(ValueError):
-        augment(images[0])
-    with pytest.raises(ValueError):
-        augment(images, pad=-1)
-
-
-def test_recipes_build_their_models():
-    for entry in RECIPES.values():
-        assert entry.make_model()(torch.randn(2, 3, 32, 32)).shape == (2, 10)
-    assert RECIPES["original"].recipe == Recipe()
 
 
 # --- figures -----------------------------------------------------------------

@@ -1,12 +1,13 @@
-"""``python -m blitz.bench cpu``: train every CIFAR-10 recipe and report time, speed, accuracy, memory.
+"""Benchmarks of the book's recipes (README, "Benchmarks"); run from the repository root.
 
-Each recipe runs in a fresh Python process so that its peak memory is its
-own. Prints, per recipe: training seconds, images per second, test accuracy
-and peak resident memory. Introduced in {ref}`ch-cifar10`.
+``python -m tools.bench cpu`` (``make bench``) trains every CIFAR-10 recipe of
+chapter 4, each in a fresh Python process so that its peak memory is its own,
+and prints training seconds, images per second, test accuracy and peak
+resident memory.
 
-``python -m blitz.bench gpu`` times chapter 6's final recipe (:data:`blitz.fast.RECIPE`)
+``python -m tools.bench gpu`` times chapter 6's final recipe (:data:`blitz.fast.RECIPE`)
 on a CUDA GPU: compilation and warm-up once, then several seeded runs, their
-mean and spread, against the chapter's target. Introduced in {ref}`ch-fast`.
+mean and spread, against the chapter's target.
 """
 from __future__ import annotations
 
@@ -19,59 +20,43 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
-from typing import Iterable
+from pathlib import Path
+from typing import Callable
 
 import torch
+from torch import nn
 
 from blitz import fast
-from blitz.recipes import RECIPES
+from blitz.cnn import SmallCNN
+from blitz.lenet import LeNet
+from blitz.recipes import CNN, CNN_WIDTHS, FAST, ORIGINAL
+from blitz.train import Recipe
 
+ROOT = Path(__file__).resolve().parents[1]  # the repository root: `python -m tools.bench` runs from there
 
-def seconds_per_step(batches: Iterable[tuple[torch.Tensor, torch.Tensor]], steps: int,
-                     threads: int = 1, warmup: int = 5) -> float:
-    """Mean wall-clock seconds of one LeNet SGD step (data included) over ``steps`` batches.
-
-    ``batches`` is any iterable of (images, labels): a DataLoader or
-    :func:`blitz.train.shuffled_batches`. The first ``warmup`` steps (worker
-    start-up, first allocations) are not timed. Introduced in {ref}`ch-cifar10`.
-    """
-    from blitz.lenet import LeNet
-
-    if steps < 1 or warmup < 0 or threads < 1:
-        raise ValueError(f"need steps >= 1, warmup >= 0, threads >= 1; got {steps}, {warmup}, {threads}")
-    model, criterion = LeNet(in_channels=3), torch.nn.CrossEntropyLoss()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        it = iter(batches)
-        for i in range(warmup + steps):
-            if i == warmup:
-                start = time.perf_counter()
-            try:
-                inputs, labels = next(it)
-            except StopIteration:
-                raise ValueError(f"batches ran out after {i} of {warmup + steps} steps") from None
-            optimizer.zero_grad()
-            criterion(model(inputs), labels).backward()
-            optimizer.step()
-        return (time.perf_counter() - start) / steps
-    finally:
-        torch.set_num_threads(before)
+#: Every recipe of chapter 4: its network and its training recipe.
+RECIPES: dict[str, tuple[Callable[[], nn.Module], Recipe]] = {
+    "original": (lambda: LeNet(in_channels=3), ORIGINAL),
+    "fast": (lambda: LeNet(in_channels=3), FAST),
+    "cnn": (lambda: SmallCNN(CNN_WIDTHS), CNN),
+}
+#: Widths of the network for ``gpu --tiny``: checks the code path in seconds on a CPU.
+TINY_WIDTHS = (8, 16, 16)
 
 
 def run_recipe(name: str) -> dict[str, object]:
     """Load the data, train recipe ``name`` from its seed, evaluate on the whole test set."""
+    from blitz.batches import normalize
     from blitz.data import load_cifar10_arrays
-    from blitz.train import normalize, predict, train
+    from blitz.train import predict, train
 
     if name not in RECIPES:
         raise ValueError(f"unknown recipe {name!r}; choose from {', '.join(RECIPES)}")
-    entry = RECIPES[name]
+    make_model, recipe = RECIPES[name]
     train_set, test_set = load_cifar10_arrays(train=True), load_cifar10_arrays(train=False)
-    torch.manual_seed(entry.recipe.seed)
-    model = entry.make_model()
-    result = train(model, normalize(train_set.images), train_set.labels, entry.recipe)
+    torch.manual_seed(recipe.seed)
+    model = make_model()
+    result = train(model, normalize(train_set.images), train_set.labels, recipe)
     start = time.perf_counter()
     accuracy = (predict(model, normalize(test_set.images)) == test_set.labels).double().mean().item()
     return {"recipe": name, "train_s": result.seconds, "images_per_s": result.images_per_s,
@@ -101,12 +86,12 @@ def run_fast(runs: int = 5, epochs: int | None = None, tiny: bool = False) -> di
         raise ValueError(f"need runs >= 1 and epochs >= 1, got runs={runs}, epochs={epochs}")
     cuda = torch.cuda.is_available()
     if not cuda and not tiny:
-        raise NeedsCuda("`python -m blitz.bench gpu` needs a CUDA GPU (torch.cuda.is_available() is False); "
+        raise NeedsCuda("`python -m tools.bench gpu` needs a CUDA GPU (torch.cuda.is_available() is False); "
                            "--tiny runs a few hundred images on the CPU to check the code only")
     device = torch.device("cuda" if cuda else "cpu")
     cfg = fast.RECIPE if epochs is None else replace(fast.RECIPE, epochs=epochs)
     if tiny:
-        cfg = replace(cfg, epochs=1, batch_size=64, eval_batch_size=128, compile=False,
+        cfg = replace(cfg, epochs=1, batch_size=64, eval_batch_size=128, compile=False, widths=TINY_WIDTHS,
                       precision=cfg.precision if cuda else "fp32")
     if cuda:
         torch.backends.cudnn.benchmark = True
@@ -142,7 +127,7 @@ def fast_report(r: dict[str, object]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark (``cpu``), or one recipe in this process (``one NAME``, prints JSON)."""
-    parser = argparse.ArgumentParser(prog="python -m blitz.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     cpu = sub.add_parser("cpu", help="train every recipe on the CPU and print a table")
     cpu.add_argument("--recipe", action="append", choices=list(RECIPES), help="only these (repeatable)")
@@ -174,8 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         # idle OpenMP threads sleep instead of spinning: on a shared CPU, spinning threads
         # steal cores from working ones (several times slower two-thread training)
         env = {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
-        out = subprocess.run([sys.executable, "-m", "blitz.bench", "one", name],
-                             capture_output=True, text=True, check=True, env=env)
+        out = subprocess.run([sys.executable, "-m", "tools.bench", "one", name],
+                             capture_output=True, text=True, check=True, env=env, cwd=ROOT)
         row = json.loads(out.stdout.strip().splitlines()[-1])
         source = str(row["source"])
         print(format_row(row), flush=True)

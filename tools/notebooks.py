@@ -8,9 +8,7 @@ chapter gets a notebook without any edit here. Each notebook starts with one
 install cell (:func:`install_cell`); its other code cells are the chapter's,
 unchanged (``tests/test_notebooks.py`` checks that).
 
-Run ``make notebooks`` (``python -m blitz.notebooks``) after editing a chapter.
-This module needs jupytext, nbformat and PyYAML (installed with the book's
-requirements, not with the package): it imports them inside its functions.
+Run ``make notebooks`` (``python -m tools.notebooks``) after editing a chapter.
 """
 from __future__ import annotations
 
@@ -18,6 +16,10 @@ import argparse
 import re
 from pathlib import Path
 from typing import Any
+
+import jupytext
+import nbformat
+import yaml
 
 #: The folder, relative to the repository root, that holds the generated notebooks.
 NOTEBOOK_DIR = "notebooks"
@@ -31,8 +33,6 @@ _IMPORT = re.compile(r"^\s*(?:from|import)\s+([A-Za-z_][\w]*)", re.MULTILINE)
 
 def repository(root: Path) -> tuple[str, str]:
     """Return (url, branch) from ``_config.yml`` ``repository:``, the one place they are set."""
-    import yaml
-
     config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
     repo = config.get("repository") or {}
     if "url" not in repo:
@@ -67,8 +67,6 @@ def chapters(root: Path) -> dict[str, Path]:
     ``book/<name>.ipynb`` (a stored, executed GPU notebook) wins over
     ``book/<name>.md``; pages without a kernel (intro, appendices) are skipped.
     """
-    import yaml
-
     toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
     found: dict[str, Path] = {}
     for entry in [toc.get("root", "")] + _toc_files(toc):
@@ -82,13 +80,9 @@ def chapters(root: Path) -> dict[str, Path]:
     return found
 
 
-def is_gpu_chapter(name: str, source: Path) -> bool:
-    """A stored executed notebook, or a chapter listed in ``blitz.gpu_notebooks``."""
-    try:
-        from blitz.gpu_notebooks import GPU_CHAPTERS  # written with the GPU chapters
-    except ImportError:
-        GPU_CHAPTERS = ()
-    return source.suffix == ".ipynb" or name in GPU_CHAPTERS
+def is_gpu_chapter(root: Path, name: str) -> bool:
+    """A GPU chapter is one whose source lies in ``book/gpu/`` (README, "GPU chapters")."""
+    return (root / "book" / "gpu" / f"{name}.md").is_file()
 
 
 def extra_requirements(code: str) -> list[str]:
@@ -120,9 +114,6 @@ if importlib.util.find_spec("blitz") is None:
 
 def build_notebook(root: Path, name: str, source: Path) -> Any:
     """Return the runnable notebook of one chapter (an nbformat NotebookNode)."""
-    import jupytext
-    import nbformat
-
     nb = nbformat.read(source, as_version=4) if source.suffix == ".ipynb" else jupytext.read(source)
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     url, branch = repository(root)
@@ -134,7 +125,7 @@ def build_notebook(root: Path, name: str, source: Path) -> Any:
     nb.metadata.pop("jupytext", None)
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     nb.metadata["blitz"] = {"source": source.relative_to(root).as_posix()}
-    if is_gpu_chapter(name, source):
+    if is_gpu_chapter(root, name):
         nb.metadata["accelerator"] = "GPU"  # Colab opens it with a GPU runtime
         nb.metadata.setdefault("colab", {})["gpuType"] = "T4"
     nb.nbformat, nb.nbformat_minor = 4, 5
@@ -143,8 +134,6 @@ def build_notebook(root: Path, name: str, source: Path) -> Any:
 
 def write_notebooks(root: Path) -> list[Path]:
     """Write notebooks/<name>.ipynb for every chapter; remove ones for deleted chapters."""
-    import nbformat
-
     out = root / NOTEBOOK_DIR
     out.mkdir(exist_ok=True)
     written = []
