@@ -83,12 +83,8 @@ def chapters(root: Path) -> dict[str, Path]:
 
 
 def is_gpu_chapter(name: str, source: Path) -> bool:
-    """A stored executed notebook, or a chapter listed in ``blitz.gpu_notebooks``."""
-    try:
-        from blitz.gpu_notebooks import GPU_CHAPTERS  # written with the GPU chapters
-    except ImportError:
-        GPU_CHAPTERS = ()
-    return source.suffix == ".ipynb" or name in GPU_CHAPTERS
+    """A stored executed notebook, or a chapter with a GPU source ``book/gpu/<name>.md`` (tools.gpu)."""
+    return source.suffix == ".ipynb" or (source.parent / "gpu" / f"{name}.md").is_file()
 
 
 def extra_requirements(code: str) -> list[str]:
