@@ -1,17 +1,9 @@
 #!/usr/bin/env bash
-# Execute the GPU chapters on the offline CUDA machine (README, "GPU chapters"):
-#   OUT=<folder that comes back> bash tools/gpu_run.sh [chapter ...]
-# leaves book/<name>.ipynb, with provenance, in $OUT/book/ (a failed chapter:
-# <name>.failed.ipynb) and the log in $OUT/gpu_run.log. Copy the notebooks into
-# book/ here, run `make gpu-check` and commit.
-#
-# That machine has Python 3.12, torch, torchvision and matplotlib, but no
-# Jupyter and no network, and receives a copy of the working tree without .git
-# plus two ignored paths: .whl/ (../shared/tools/device-wheels, then
-# `pip download --no-deps --only-binary=:all: -d .whl myst-nb==1.4.0`) and
-# data/cifar10-jpeg.tar.gz (make data). Set BLITZ_COMMIT to the commit the copy
-# was made from (git rev-parse HEAD): the provenance records it.
-# SKIP_INSTALL=1 uses the Python as it is; BENCH=1 then runs `python -m tools.bench gpu`.
+# On the offline CUDA machine (README, "GPU chapters"):  OUT=<dir> bash tools/gpu_run.sh [chapter ...]
+# executes the GPU chapters into $OUT/book/ (log: $OUT/gpu_run.log). That machine has Python,
+# torch and torchvision but no Jupyter and no network, and gets a copy of the working tree
+# without .git plus .whl/ (the wheels, README) and data/cifar10-jpeg.tar.gz. Set BLITZ_COMMIT
+# to the copy's commit; SKIP_INSTALL=1 uses the Python as it is; BENCH=1 also runs tools.bench gpu.
 set -euo pipefail
 : "${OUT:?set OUT to the folder that receives the executed notebooks}"
 PYTHON=${PYTHON:-python3}

@@ -1,12 +1,9 @@
-"""GPU chapters in the build (tools/gpu.py; README, "GPU chapters").
+"""GPU chapters in the build (tools/gpu.py): never executed, and a note on where their outputs come from.
 
-1. Their stored notebooks, ``book/<name>.ipynb`` for every ``book/gpu/<name>.md``,
-   are never executed: they are added to ``nb_execution_excludepatterns``, so
-   the list of GPU chapters stays the folder.
-2. Under the title of a GPU page, a note rendered from the notebook's
-   provenance (metadata ``blitz_gpu``): where and when its outputs were made,
-   or, before its first CUDA run, what the reader will find; and, when the
-   package code it imports changed since the run, which modules changed.
+Every stored notebook ``book/<name>.ipynb`` of a ``book/gpu/<name>.md`` is added
+to ``nb_execution_excludepatterns`` (the list of GPU chapters stays the folder),
+and its page gets, under the title, a note rendered from the notebook's
+provenance, plus a warning when package code it imports changed since the run.
 """
 from __future__ import annotations
 
@@ -18,15 +15,15 @@ import nbformat
 from docutils import nodes
 from sphinx.application import Sphinx
 
-PENDING = ("This chapter runs on a CUDA GPU, and its outputs have not been recorded yet: the page "
-           "shows its code without results, and numbers read \u201c{placeholder}\u201d. They will come "
-           "from a run on a CUDA machine, described in this note. You need not wait: the rocket button "
-           "at the top opens the chapter as a notebook in Colab, with a GPU runtime.")
+PENDING = ("This chapter's results, timings and figures come from a run on a CUDA GPU, which has not "
+           "happened yet: for now the page shows the code without its outputs, and numbers read "
+           "\u201c{}\u201d. Once it has run, this note will say on which GPU, when and with which "
+           "versions. You can run it yourself already: the rocket button at the top opens the chapter "
+           "in Colab, which offers GPU runtimes.")
 
 
 def _gpu(app: Sphinx) -> Any:
-    """tools.gpu, from the repository root (the book's confdir)."""
-    if str(app.confdir) not in sys.path:
+    if str(app.confdir) not in sys.path:  # the repository root, for tools/
         sys.path.insert(0, str(app.confdir))
     from tools import gpu
 
@@ -35,54 +32,41 @@ def _gpu(app: Sphinx) -> Any:
 
 def exclude_from_execution(app: Sphinx, config: Any) -> None:
     names = _gpu(app).chapters(Path(app.confdir))
-    extra = [f"book/{n}.ipynb" for n in names]
-    config.nb_execution_excludepatterns = list(config.nb_execution_excludepatterns) + extra
+    config.nb_execution_excludepatterns = [*config.nb_execution_excludepatterns, *(f"book/{n}.ipynb" for n in names)]
 
 
-def _admonition(kind: str, title: str, *paragraphs: list[nodes.Node]) -> nodes.admonition:
-    box = nodes.admonition(classes=[kind])
-    box += nodes.title(title, title)
-    for children in paragraphs:
-        box += nodes.paragraph("", "", *children)
-    return box
+def _box(kind: str, title: str, *children: nodes.Node) -> nodes.admonition:
+    return nodes.admonition("", nodes.title(title, title), nodes.paragraph("", "", *children), classes=[kind])
 
 
 def notes(prov: dict, changed: list[str], placeholder: str) -> list[nodes.Node]:
-    """The note(s) for a GPU page with provenance ``prov``; ``changed``: modules edited since the run."""
+    """The note for provenance ``prov``, and a warning if ``changed`` (modules edited since the run)."""
     if prov.get("status") != "executed":
-        return [_admonition("important", "Outputs from a GPU run, coming soon",
-                            [nodes.Text(PENDING.format(placeholder=placeholder))])]
+        return [_box("important", "Outputs to come from a GPU run", nodes.Text(PENDING.format(placeholder)))]
     commit = nodes.literal("", prov.get("commit", "unknown")[:12])
     ran = (f"Executed on a {prov['gpu']} on {prov['date']} ({prov.get('seconds', '?')} s) with torch "
            f"{prov['torch']}, CUDA {prov['cuda']}, driver {prov['driver']}, Python {prov['python']}; "
            f"data: {prov['data']}; commit ")
-    out = [_admonition("note", "Where these outputs come from", [nodes.Text(ran), commit, nodes.Text(".")])]
+    out = [_box("note", "Where these outputs come from", nodes.Text(ran), commit, nodes.Text("."))]
     if changed:
-        modules = ", ".join(changed)
-        out.append(_admonition("warning", "Outputs from older package code", [
-            nodes.Text("These outputs come from the package code at commit "), commit.deepcopy(),
-            nodes.Text(f". Since then the code of {modules} changed (listings on this page show the "
-                       "current code), so running the chapter now may print different results.")]))
+        out.append(_box("warning", "Outputs from older package code", nodes.Text(
+            "These outputs come from the package code at commit "), commit.deepcopy(), nodes.Text(
+            f". Since then {', '.join(changed)} changed (listings on this page show the current code), "
+            "so running the chapter now may print different results.")))
     return out
 
 
 def add_note(app: Sphinx, doctree: nodes.document) -> None:
-    """Insert the provenance note under the title of a GPU chapter's page."""
-    gpu, root, docname = _gpu(app), Path(app.confdir), app.env.docname
-    name = Path(docname).name
+    gpu, root, name = _gpu(app), Path(app.confdir), Path(app.env.docname).name
     path = gpu.notebook_path(root, name)
-    if name not in gpu.chapters(root) or Path(app.env.doc2path(docname)) != path:
-        return
-    state = gpu.state(root, name)
-    for module in gpu.deps.modules(gpu.codes(gpu.source(root, name)), root / "code" / "blitz").values():
-        app.env.note_dependency(str(module))  # re-read the page when package code changes
-    prov = nbformat.read(path, as_version=4).metadata.get(gpu.KEY, {})
     section = doctree.next_node(nodes.section)
-    if section is None:
+    if name not in gpu.chapters(root) or Path(app.env.doc2path(app.env.docname)) != path or section is None:
         return
+    for module in gpu.deps.modules(gpu.codes(gpu.source(root, name)), root / "code" / "blitz").values():
+        app.env.note_dependency(str(module))  # read the page again when package code changes
+    prov = nbformat.read(path, as_version=4).metadata.get(gpu.KEY, {})
     at = section.first_child_matching_class(nodes.title)
-    for i, note in enumerate(notes(prov, state.changed, gpu.PENDING_TEXT)):
-        section.insert((0 if at is None else at + 1) + i, note)
+    section[at + 1:at + 1] = notes(prov, gpu.state(root, name).changed, gpu.PENDING_TEXT)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:

@@ -216,5 +216,5 @@ def test_build_renders_gpu_pages_with_their_notes(repo: Path, repo_root: Path) -
     assert "answer 42" in html["tiny"] and re.search(r"Some prose about <span[^>]*>42</span>", html["tiny"])
     assert "Outputs from older package code" in html["tiny"] and "blitz.toy" in html["tiny"]
     assert "c0ffeec0ffee" in html["tiny"] and "blitz.helper" not in html["tiny"]
-    assert "Outputs from a GPU run" in html["later"] and "Colab" in html["later"]
+    assert "Outputs to come from a GPU run" in html["later"] and "Colab" in html["later"]
     assert gpu.PENDING_TEXT in html["later"] and "answer 42" not in html["later"]
