@@ -33,6 +33,7 @@ def test_launch_links_point_at_generated_notebooks(tmp_path: Path, repo_root: Pa
     book = tmp_path / "book"
     for folder in ("_ext", "_static"):
         shutil.copytree(repo_root / "book" / folder, book / folder)
+    shutil.copytree(repo_root / "tools", tmp_path / "tools")  # the extensions import tools.gpu, tools.deps
     (book / "intro.md").write_text("# Intro\n\nA throwaway book.\n")
     header = (repo_root / "book" / "tensors.md").read_text().split("\n---\n", 1)[0] + "\n---\n"
     (book / "md_one.md").write_text(header + "# MyST chapter\n\n```{code-cell} ipython3\nprint(1)\n```\n")
