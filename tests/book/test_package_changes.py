@@ -56,8 +56,8 @@ sphinx:
 """
 
 
-def _build(book: Path, repo_root: Path) -> str:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(book), str(repo_root), os.environ.get("PYTHONPATH", "")]))
+def _build(book: Path) -> str:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(book), os.environ.get("PYTHONPATH", "")]))
     result = subprocess.run([str(Path(sys.executable).with_name("jb")), "build", str(book), "-W", "-n", "--keep-going"],
                             capture_output=True, text=True, timeout=600, env=env)
     log = result.stdout + result.stderr
@@ -94,13 +94,14 @@ def test_rebuild_executes_pages_whose_package_code_changed(tmp_path: Path, repo_
     (book / "_config.yml").write_text(CONFIG)
     (book / "_ext").mkdir()
     shutil.copy(repo_root / "book" / "_ext" / "book_deps.py", book / "_ext")
+    shutil.copytree(repo_root / "tools", book / "tools")  # the extension imports tools.deps
 
-    _build(book, repo_root)
+    _build(book)
     first = _records(book)
     assert set(first) == {"a", "b"} and _says(book, "a") == "page a says 1"
 
     _edit(book / "toypkg" / "mod_a.py", "return 1", "return 2")  # code: page a executes again
-    log = _build(book, repo_root)
+    log = _build(book)
     second = _records(book)
     assert "a: package code changed (toypkg.mod_a)" in log
     assert second["a"] != first["a"] and second["b"] == first["b"]
@@ -108,6 +109,6 @@ def test_rebuild_executes_pages_whose_package_code_changed(tmp_path: Path, repo_
 
     _edit(book / "toypkg" / "mod_a.py", '"""What page a prints."""', '"""What page a prints, now."""')
     _edit(book / "toypkg" / "mod_b.py", "    return 1", "    # a comment\n    return 1")
-    log = _build(book, repo_root)
+    log = _build(book)
     assert _records(book) == second and "package code changed" not in log
     assert _says(book, "a") == "page a says 2"
