@@ -166,6 +166,23 @@ def test_executed_chapter_states(repo: Path, capsys: pytest.CaptureFixture) -> N
     assert _outputs(nbformat.read(path, as_version=4)) == _outputs(ran)
 
 
+def test_machine_facts(repo: Path, repo_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run's provenance: commit from git, else BLITZ_COMMIT; the data copy the loader will use."""
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda i=0: "Fake GPU")
+    monkeypatch.setenv("BLITZ_DATA", str(repo / "data"))
+    monkeypatch.setenv("BLITZ_COMMIT", "abc123")
+    facts = gpu.machine(repo)  # a copy of the tree without .git, like the CUDA machine's
+    assert facts["gpu"] == "Fake GPU" and facts["commit"] == "abc123" and facts["data"] == "none found"
+    (repo / "data").mkdir()
+    (repo / "data" / gpu.DATA_ARRAY).write_bytes(b"")
+    assert gpu.DATA_ARRAY in gpu.machine(repo)["data"]
+    (repo / "data" / "cifar-10-batches-py").mkdir()
+    assert gpu.machine(repo)["data"] == "official CIFAR-10 (torchvision files)"
+    head = subprocess.run(["git", "-C", str(repo_root), "rev-parse", "HEAD"], capture_output=True, text=True)
+    if head.returncode == 0:  # a git checkout: its HEAD wins over BLITZ_COMMIT
+        assert gpu.machine(repo_root)["commit"] == head.stdout.strip()
+
+
 @pytest.mark.parametrize("name", gpu.chapters())
 def test_gpu_chapter_is_not_stale(name: str, repo_root: Path) -> None:
     """Fails when a stored GPU notebook's code or prose differs from its source."""
