@@ -4,7 +4,7 @@
 # GPU chapters (README, "GPU chapters"):
 #   make gpu-outputs  on a CUDA machine: execute them and store book/<name>.ipynb
 #   make gpu-pending  anywhere: pending notebooks for chapters not yet run; prose synced
-#   make gpu-check    anywhere: fail if a stored GPU notebook is stale or out of sync
+#   make gpu-check    anywhere: each GPU chapter's state; fails if one is stale or out of sync
 #   make notebooks    regenerate notebooks/*.ipynb (Colab/Binder) from the chapters
 # Each sets itself up: a virtual environment in .venv and the data in $(DATA_DIR).
 
@@ -61,14 +61,15 @@ test-site: book tests/node_modules/.installed
 notebooks: setup
 	$(BIN)/python -m tools.notebooks
 
+# GPU chapters (tools/gpu.py): every book/gpu/<name>.md; its notebook is book/<name>.ipynb.
 gpu-outputs: setup data
-	$(BIN)/python -m blitz.gpu_outputs
+	$(BIN)/python -m tools.gpu
 
 gpu-pending: setup
-	$(BIN)/python -m blitz.gpu_outputs --pending
+	$(BIN)/python -m tools.gpu --pending
 
 gpu-check: setup
-	$(BIN)/python -m blitz.gpu_outputs --check
+	$(BIN)/python -m tools.gpu --check
 
 # Train every CIFAR-10 recipe of chapter 4 on the CPU: time, images/s, accuracy, peak memory.
 bench: setup data

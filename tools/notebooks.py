@@ -21,6 +21,8 @@ import jupytext
 import nbformat
 import yaml
 
+from tools import gpu
+
 #: The folder, relative to the repository root, that holds the generated notebooks.
 NOTEBOOK_DIR = "notebooks"
 
@@ -82,7 +84,7 @@ def chapters(root: Path) -> dict[str, Path]:
 
 def is_gpu_chapter(root: Path, name: str) -> bool:
     """A GPU chapter is one whose source lies in ``book/gpu/`` (README, "GPU chapters")."""
-    return (root / "book" / "gpu" / f"{name}.md").is_file()
+    return name in gpu.chapters(root)
 
 
 def extra_requirements(code: str) -> list[str]:

@@ -42,6 +42,7 @@ def _throwaway_book(root: Path, repo_root: Path, chapter_body: str) -> Path:
     (root / "_config.yml").write_text(yaml.safe_dump(config))
     for folder in ("_ext", "_static"):  # the site extension and assets the config names
         shutil.copytree(repo_root / "book" / folder, root / "book" / folder)
+    shutil.copytree(repo_root / "tools", root / "tools")  # the extensions import tools.gpu, tools.deps
     (root / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: chapter\n")
     (root / "intro.md").write_text("# Throwaway book\n\nFor tests only.\n")
     (root / "chapter.md").write_text(HEADER + "# Chapter\n\n" + chapter_body)

@@ -1,25 +1,26 @@
-"""The GPU-chapter mechanism: hash, provenance, executor, pending notebooks, check, build.
+"""GPU chapters (tools/gpu.py, book/_ext/book_gpu.py): pending, executed, outdated, stale, rendered.
 
-Everything runs without a GPU. The executor is exercised on a tiny throwaway
-chapter in a throwaway repository (tmp_path), executed on the CPU with a
-``test-cpu`` provenance: such a notebook never enters the book.
+The mechanism is exercised on a throwaway repository (tmp_path) with a toy
+``blitz`` package and one tiny GPU chapter. Its "executed" notebook comes from
+running the tiny chapter on this machine's CPU through the same function the
+CUDA run uses, with machine facts the test makes up: a fixture, never in the
+book (the command line has no way to do this).
 """
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import nbformat
 import pytest
 import torch
 import yaml
 
-from blitz import gpu_notebooks as g
-from blitz import gpu_outputs as go
-from blitz.gpu_check import check
+from tools import gpu
 
 HEADER = """---
 jupytext:
@@ -42,31 +43,46 @@ TINY = HEADER + """
 Some prose about {glue:text}`tiny_answer`.
 
 ```{code-cell} ipython3
-from blitz.smoke import scaled
+from blitz.toy import answer
 from myst_nb import glue
 ```
 
 ```{code-cell} ipython3
-answer = scaled(6, 1) * 7
-print("answer", answer)
-glue("tiny_answer", answer, display=False)
+print("answer", answer())
+glue("tiny_answer", answer(), display=False)
 ```
 """
+TOY = '''"""A toy module."""
+from blitz import helper
+
+
+def answer() -> int:
+    """The answer."""
+    return helper.six() * 7
+'''
+HELPER = '''"""Imported by toy only."""
+
+
+def six() -> int:
+    """Six."""
+    return 6
+'''
+FACTS = {"gpu": "Test Fixture GPU", "driver": "0.0", "cuda": "0.0", "torch": torch.__version__,
+         "python": "3", "date": "2000-01-01 00:00 UTC", "data": "none found", "commit": "c0ffee" * 6}
 
 
 @pytest.fixture()
-def repo(tmp_path: Path, repo_root: Path) -> Path:
-    """A throwaway repository: a copy of the package and one tiny GPU chapter."""
-    shutil.copytree(repo_root / "code" / "blitz", tmp_path / "code" / "blitz",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A throwaway repository: a toy blitz package and one GPU chapter, ``tiny``."""
+    pkg = tmp_path / "code" / "blitz"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text('"""Toy blitz."""\n')
+    (pkg / "toy.py").write_text(TOY)
+    (pkg / "helper.py").write_text(HELPER)
     (tmp_path / "book" / "gpu").mkdir(parents=True)
-    g.source_path("tiny", tmp_path).write_text(TINY)
+    (tmp_path / "book" / "gpu" / "tiny.md").write_text(TINY)
+    monkeypatch.setenv("PYTHONPATH", f"{pkg.parent}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
     return tmp_path
-
-
-def _hash(root: Path) -> str:
-    source = g.read_source(g.source_path("tiny", root))
-    return g.code_hash(g.code_cells(source), root / "code" / "blitz")[0]
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -75,184 +91,147 @@ def _edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
-def test_imported_modules_follow_imports(repo: Path) -> None:
-    pkg = repo / "code" / "blitz"
-    names = {f.name for f in g.imported_modules(["from blitz.lenet import LeNet"], pkg)}
-    assert names == {"__init__.py", "lenet.py"}
-    # blitz.data imports blitz._cache, which imports blitz._jpeg: followed transitively
-    names = {f.name for f in g.imported_modules(["import blitz.data as d"], pkg)}
-    assert {"data.py", "_cache.py", "_jpeg.py", "_official.py"} <= names
-    assert "lenet.py" not in names
-    assert g.imported_modules(["import torch\nx = 1"], pkg) == []
+def _outputs(nb: nbformat.NotebookNode) -> list:
+    return [c.outputs for c in nb.cells if c.cell_type == "code"]
 
 
-def test_hash_follows_code_cells_not_prose(repo: Path) -> None:
-    src, before = g.source_path("tiny", repo), _hash(repo)
-    _edit(src, "Some prose about", "Different words about")
-    assert _hash(repo) == before
-    _edit(src, "scaled(6, 1) * 7", "scaled(6, 1) * 8")
-    assert _hash(repo) != before
+def _check(repo: Path, capsys: pytest.CaptureFixture) -> tuple[int, str]:
+    capsys.readouterr()
+    rc = gpu.main(["--check"], root=repo)
+    return rc, capsys.readouterr().out
 
 
-def test_hash_follows_imported_blitz_modules_only(repo: Path) -> None:
-    before = _hash(repo)
-    _edit(repo / "code" / "blitz" / "graph.py", '"""', '"""Not imported by the chapter. ')
-    assert _hash(repo) == before
-    _edit(repo / "code" / "blitz" / "smoke.py", "def scaled(", "def _unused() -> None:\n    pass\n\n\ndef scaled(")
-    assert _hash(repo) != before
-
-
-def test_provenance_round_trip(repo: Path, tmp_path: Path) -> None:
-    source = g.read_source(g.source_path("tiny", repo))
-    prov = go.provenance("test-cpu", g.code_cells(source), repo / "code" / "blitz")
-    assert prov["torch"] == torch.__version__ and prov["code_hash"] == _hash(repo)
-    assert prov["hashed_modules"] == ["blitz/__init__.py", "blitz/smoke.py"]
-    path = tmp_path / "nb.ipynb"
-    nbformat.write(g.assemble(source, prov, outputs=source), path)
-    back = nbformat.read(path, as_version=4)
-    assert back.metadata[g.META_KEY] == prov
-    banner = [c for c in back.cells if g.BANNER_TAG in c.metadata.get("tags", [])]
-    assert len(banner) == 1 and banner[0].source == g.banner(prov)
-    assert back.cells.index(banner[0]) == 1  # right under the title
-    assert prov["date"] in banner[0].source and prov["torch"] in banner[0].source
+def test_chapters_are_the_folder(repo: Path) -> None:
+    (repo / "book" / "gpu" / "another.md").write_text(TINY)
+    assert gpu.chapters(repo) == ["another", "tiny"]
 
 
 def test_without_glue_replaces_roles_and_figures() -> None:
     md = "A {glue:text}`acc:.1f` % and {glue}`x`.\n\n```{glue:figure} fig\n:alt: a plot\n\nCaption\n```\nEnd."
-    out = g.without_glue(md)
-    assert "glue" not in out and out.count(g.PENDING_TEXT) == 3 and out.endswith("End.")
+    out = gpu.without_glue(md)
+    assert "glue" not in out and out.count(gpu.PENDING_TEXT) == 3 and out.endswith("End.")
 
 
-def test_refuses_without_cuda(repo: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+def test_pending_notebook(repo: Path, capsys: pytest.CaptureFixture) -> None:
+    assert _check(repo, capsys)[0] == 1  # a chapter without its notebook fails
+    assert gpu.main(["--pending"], root=repo) == 0
+    nb = nbformat.read(gpu.notebook_path(repo, "tiny"), as_version=4)
+    assert nb.metadata[gpu.KEY] == {"status": "pending"}
+    assert all(not o for o in _outputs(nb))
+    assert "{glue" not in "".join(c.source for c in nb.cells) and gpu.PENDING_TEXT in nb.cells[1].source
+    rc, out = _check(repo, capsys)
+    assert rc == 0 and out.startswith("pending")
+    _edit(repo / "book" / "gpu" / "tiny.md", "answer())\n", "answer() + 1)\n")
+    assert _check(repo, capsys)[0] == 1 and gpu.state(repo, "tiny").state == "unsynced"
+
+
+def test_refuses_without_cuda(repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    before = sorted(p.relative_to(repo) for p in repo.rglob("*"))
-    with pytest.raises(go.NoCudaError, match="CUDA is not available"):
-        go.execute_all(repo, ("tiny",))
-    assert go.main(["--root", str(repo)]) == 2
+    before = sorted(repo.rglob("*"))
+    assert gpu.main([], root=repo) == 2
     assert "Nothing was written" in capsys.readouterr().err
-    assert sorted(p.relative_to(repo) for p in repo.rglob("*")) == before
+    assert sorted(repo.rglob("*")) == before
 
 
-def test_cpu_test_run_and_staleness(repo: Path, tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="must not write into"):
-        go.cpu_test_run("tiny", repo, repo / "book")
-    out = go.cpu_test_run("tiny", repo, tmp_path / "out")
-    nb = nbformat.read(out, as_version=4)
-    assert nb.metadata[g.META_KEY]["status"] == "test-cpu"
-    assert "answer 42" in "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
-    assert "for a test only" in nb.cells[1].source
-    shutil.copy(out, g.notebook_path("tiny", repo))  # the throwaway repo's book, not ours
-    assert check("tiny", repo).state == "test-only"  # in sync, but never acceptable in the book
-    src = g.source_path("tiny", repo)
-    _edit(src, "Some prose about", "Other prose about")  # prose: out of sync, not stale
-    verdict = check("tiny", repo)
-    assert verdict.state == "out-of-sync" and "no GPU needed" in verdict.message
-    go.write_pending("tiny", repo)  # syncs the prose and keeps the outputs
-    synced = nbformat.read(g.notebook_path("tiny", repo), as_version=4)
-    assert "Other prose" in synced.cells[2].source and synced.cells[4].outputs == nb.cells[4].outputs
-    assert check("tiny", repo).state == "test-only"
-    _edit(repo / "code" / "blitz" / "smoke.py", "def scaled(", "def _x() -> None:\n    pass\n\n\ndef scaled(")
-    verdict = check("tiny", repo)
-    assert verdict.state == "stale" and "'tiny'" in verdict.message and g.REFRESH in verdict.message
-    with pytest.raises(RuntimeError, match="stale"):
-        go.write_pending("tiny", repo)  # real outputs are never silently discarded
+def test_executed_chapter_states(repo: Path, capsys: pytest.CaptureFixture) -> None:
+    path = gpu.run(repo, "tiny", repo / "book", FACTS)
+    ran = nbformat.read(path, as_version=4)
+    prov = ran.metadata[gpu.KEY]
+    assert prov["status"] == "executed" and prov["gpu"] == FACTS["gpu"] and prov["seconds"] > 0
+    assert set(prov["modules"]) == {"blitz", "blitz.toy", "blitz.helper"}
+    assert "answer 42" in str(_outputs(ran))
+    assert _check(repo, capsys)[0] == 0 and gpu.state(repo, "tiny").state == "ok"
+
+    src, helper = repo / "book" / "gpu" / "tiny.md", repo / "code" / "blitz" / "helper.py"
+    _edit(src, "Some prose about", "Other words about")  # prose: --pending syncs it, outputs kept
+    rc, out = _check(repo, capsys)
+    assert rc == 1 and "make gpu-pending" in out
+    assert gpu.main(["--pending"], root=repo) == 0
+    synced = nbformat.read(path, as_version=4)
+    assert "Other words about {glue:text}`tiny_answer`" in synced.cells[1].source
+    assert _outputs(synced) == _outputs(ran) and synced.metadata[gpu.KEY] == prov
+    assert gpu.state(repo, "tiny").state == "ok"
+
+    _edit(helper, '"""Six."""', '"""Six, as an int."""  # a comment')  # docstring, comment: still ok
+    assert gpu.state(repo, "tiny").state == "ok"
+    _edit(helper, "return 6", "return 3 + 3")  # code of a module imported through blitz.toy
+    rc, out = _check(repo, capsys)
+    assert rc == 0 and out.startswith("outdated") and "blitz.helper" in out and "c0ffeec0ffee" in out
+    assert gpu.state(repo, "tiny").changed == ["blitz.helper"]
+
+    _edit(src, "answer())\n", "answer() + 1)\n")  # a code cell: stale, and --pending keeps the outputs
+    rc, out = _check(repo, capsys)
+    assert rc == 1 and out.startswith("stale") and "make gpu-outputs" in out
+    assert gpu.main(["--pending"], root=repo) == 1
+    assert _outputs(nbformat.read(path, as_version=4)) == _outputs(ran)
 
 
-def test_pending_notebook(repo: Path) -> None:
-    assert check("tiny", repo).state == "out-of-sync"  # listed, with a source, but no notebook
-    go.write_pending("tiny", repo)
-    nb = nbformat.read(g.notebook_path("tiny", repo), as_version=4)
-    assert nb.metadata[g.META_KEY]["status"] == "pending"
-    assert "not yet produced on a CUDA machine" in nb.cells[1].source
-    assert all(not c.outputs for c in nb.cells if c.cell_type == "code")
-    assert "{glue" not in "".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    assert check("tiny", repo).state == "pending"
-    _edit(repo / "code" / "blitz" / "smoke.py", "def scaled(", "def _x() -> None:\n    pass\n\n\ndef scaled(")
-    assert check("tiny", repo).state == "pending"  # no outputs: package edits cannot make it stale
-    _edit(g.source_path("tiny", repo), "scaled(6, 1) * 7", "scaled(6, 1) * 9")
-    verdict = check("tiny", repo)
-    assert verdict.state == "out-of-sync" and "make gpu-pending" in verdict.message
+def test_machine_facts(repo: Path, repo_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run's provenance: commit from git, else BLITZ_COMMIT; the data copy the loader will use."""
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda i=0: "Fake GPU")
+    monkeypatch.setenv("BLITZ_DATA", str(repo / "data"))
+    monkeypatch.setenv("BLITZ_COMMIT", "abc123")
+    facts = gpu.machine(repo)  # a copy of the tree without .git, like the CUDA machine's
+    assert facts["gpu"] == "Fake GPU" and facts["commit"] == "abc123" and facts["data"] == "none found"
+    (repo / "data").mkdir()
+    (repo / "data" / gpu.DATA_ARRAY).write_bytes(b"")
+    assert gpu.DATA_ARRAY in gpu.machine(repo)["data"]
+    (repo / "data" / "cifar-10-batches-py").mkdir()
+    assert gpu.machine(repo)["data"] == "official CIFAR-10 (torchvision files)"
+    head = subprocess.run(["git", "-C", str(repo_root), "rev-parse", "HEAD"], capture_output=True, text=True)
+    if head.returncode == 0:  # a git checkout: its HEAD wins over BLITZ_COMMIT
+        assert gpu.machine(repo_root)["commit"] == head.stdout.strip()
 
 
-def test_missing_source_is_reported(repo: Path) -> None:
-    g.source_path("tiny", repo).unlink()
-    assert check("tiny", repo).state == "missing"
-    g.notebook_path("tiny", repo).write_text("{}")
-    assert check("tiny", repo).state == "out-of-sync"
-
-
-# --- the real book ---------------------------------------------------------------------------
-
-@pytest.mark.parametrize("name", g.GPU_CHAPTERS)
-def test_gpu_chapter_is_up_to_date(name: str, repo_root: Path) -> None:
-    """Fails when a stored GPU notebook is stale or does not match its source."""
-    verdict = check(name, repo_root)
-    if verdict.state in ("pending", "missing"):
-        pytest.skip(verdict.message)  # allowed, and reported by `pytest -ra`
-    assert verdict.state == "ok", verdict.message
-
-
-def test_config_renders_gpu_notebooks_without_executing(repo_root: Path) -> None:
-    config = yaml.safe_load((repo_root / "_config.yml").read_text())
-    assert "book/gpu/*" in config["exclude_patterns"]
-    toc = (repo_root / "_toc.yml").read_text()
-    for name in g.GPU_CHAPTERS:
-        nb = PurePosixPath(g.notebook_path(name, repo_root).as_posix())
-        assert any(nb.match(p) for p in config["execute"]["exclude_patterns"]), name
-        assert f"file: book/{name}\n" in toc
+@pytest.mark.parametrize("name", gpu.chapters())
+def test_gpu_chapter_is_not_stale(name: str, repo_root: Path) -> None:
+    """Fails when a stored GPU notebook's code or prose differs from its source."""
+    state = gpu.state(repo_root, name)
+    if state.state == "pending":
+        pytest.skip(state.message)  # reported by `pytest -ra`
+    assert state.state not in gpu.FAILING, state.message
 
 
 def test_chapter_runs_on_the_cpu_in_smoke_mode(repo_root: Path, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """A reader without a GPU can run chapter 5: it falls back to the CPU and says so."""
     monkeypatch.setenv("BLITZ_SMOKE", "1")
-    out = go.cpu_test_run("training_on_gpu", repo_root, tmp_path)
-    nb = nbformat.read(out, as_version=4)
-    assert nb.metadata[g.META_KEY]["status"] == "test-cpu"
+    nb = nbformat.read(gpu.run(repo_root, "training_on_gpu", tmp_path, FACTS), as_version=4)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-    assert not [o for o in outputs if o.output_type == "error"]
     text = "".join(o.get("text", "") for o in outputs)
     assert "Accuracy of the network on the 200 test images" in text
     if not torch.cuda.is_available():
         assert "No GPU found: using the CPU." in text
     # every number the prose quotes is glued, on the CPU as on a GPU (else the page would warn)
-    prose = "".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    quoted = set(re.findall(r"\{glue(?::[a-z]*)?\}`([^`:]+)", prose))
+    quoted = set(re.findall(r"\{glue(?::[a-z]*)?\}`([^`:]+)", "".join(c.source for c in nb.cells)))
     glued = {o.metadata["scrapbook"]["name"] for o in outputs if "scrapbook" in o.get("metadata", {})}
     assert quoted and quoted <= glued, quoted - glued
 
 
-def test_build_renders_a_stored_notebook_without_executing_it(tmp_path: Path, repo_root: Path) -> None:
-    """A throwaway book with the project's config renders a stored output this machine cannot make."""
+def test_build_renders_gpu_pages_with_their_notes(repo: Path, repo_root: Path) -> None:
+    """The project's config renders a pending and an outdated GPU page, unexecuted, without warnings."""
+    (repo / "book" / "gpu" / "later.md").write_text(TINY.replace("(ch-tiny)=", "(ch-later)="))
+    gpu.run(repo, "tiny", repo / "book", FACTS)
+    assert gpu.main(["--pending"], root=repo) == 0  # later: pending; tiny: executed, kept
+    _edit(repo / "code" / "blitz" / "toy.py", "* 7", "* 7 + 0")
     config = yaml.safe_load((repo_root / "_config.yml").read_text())
     config.pop("logo", None)
-    config["exclude_patterns"] = ["_build", "book/gpu/*"]
-    (tmp_path / "_config.yml").write_text(yaml.safe_dump(config))
-    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: book/training_on_gpu\n")
-    (tmp_path / "intro.md").write_text("# Throwaway book\n\nFor tests only.\n")
-    (tmp_path / "book" / "gpu").mkdir(parents=True)
-    for extra in ("_ext", "_static"):  # the config names the site extension and static files
-        shutil.copytree(repo_root / "book" / extra, tmp_path / "book" / extra)
-    source_md = g.source_path("training_on_gpu", tmp_path)
-    source_md.write_text(HEADER + "(ch-gpu)=\n# GPU page\n\n+++\n\nIt ran on {glue:text}`dev`.\n\n"
-                         "```{code-cell} ipython3\nimport torch\nfrom myst_nb import glue\n"
-                         "x = torch.ones(1, device='cuda')  # raises on a machine without CUDA\n"
-                         "print(x.device)\nglue('dev', str(x.device), display=False)\n```\n")
-    source = g.read_source(source_md)
-    ran = nbformat.from_dict(source)
-    ran.cells[-1].outputs = [  # what the cell printed and glued on a CUDA machine
-        nbformat.v4.new_output("stream", name="stdout", text="cuda:0\n"),
-        nbformat.v4.new_output("display_data", data={"application/papermill.record/text/plain": "'cuda:0'"},
-                               metadata={"scrapbook": {"name": "dev", "mime_prefix": "application/papermill.record/"}}),
-    ]
-    prov = {"status": "test-cpu", "gpu": "none", "driver": "none", "cuda": "none", "torch": "test",
-            "python": "3", "date": "2000-01-01 00:00 UTC", "data": "none", "code_hash": "0" * 64}
-    nbformat.write(g.assemble(source, prov, outputs=ran), g.notebook_path("training_on_gpu", tmp_path))
-    jb = str(Path(sys.executable).with_name("jb"))
-    result = subprocess.run([jb, "build", str(tmp_path), "-W", "-n", "--keep-going"],
-                            capture_output=True, text=True, timeout=600)
+    (repo / "_config.yml").write_text(yaml.safe_dump(config))
+    (repo / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n"
+                                   "  - file: book/tiny\n  - file: book/later\n")
+    (repo / "book" / "intro.md").write_text("# Throwaway book\n\nFor tests only.\n")
+    for extra in ("_ext", "_static"):
+        shutil.copytree(repo_root / "book" / extra, repo / "book" / extra)
+    shutil.copytree(repo_root / "tools", repo / "tools")
+    result = subprocess.run([str(Path(sys.executable).with_name("jb")), "build", str(repo), "-W", "-n",
+                             "--keep-going"], capture_output=True, text=True, timeout=600)
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-3000:]
-    assert "Excluded from execution" in log
-    html = (tmp_path / "_build" / "html" / "book" / "training_on_gpu.html").read_text()
-    assert "cuda:0" in html and "It ran on" in html and "2000-01-01 00:00 UTC" in html
+    assert log.count("Excluded from execution") == 2 and "Executing notebook" not in log
+    html = {n: (repo / "_build" / "html" / "book" / f"{n}.html").read_text() for n in ("tiny", "later")}
+    assert "Executed on a Test Fixture GPU on 2000-01-01 00:00 UTC" in html["tiny"]
+    assert "answer 42" in html["tiny"] and re.search(r"Some prose about <span[^>]*>42</span>", html["tiny"])
+    assert "Outputs from older package code" in html["tiny"] and "blitz.toy" in html["tiny"]
+    assert "c0ffeec0ffee" in html["tiny"] and "blitz.helper" not in html["tiny"]
+    assert "Outputs to come from a GPU run" in html["later"] and "Colab" in html["later"]
+    assert gpu.PENDING_TEXT in html["later"] and "answer 42" not in html["later"]

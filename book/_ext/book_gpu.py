@@ -1,0 +1,75 @@
+"""GPU chapters in the build (tools/gpu.py): never executed, and a note on where their outputs come from.
+
+Every stored notebook ``book/<name>.ipynb`` of a ``book/gpu/<name>.md`` is added
+to ``nb_execution_excludepatterns`` (the list of GPU chapters stays the folder),
+and its page gets, under the title, a note rendered from the notebook's
+provenance, plus a warning when package code it imports changed since the run.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from docutils import nodes
+from sphinx.application import Sphinx
+
+PENDING = ("This chapter's results, timings and figures come from a run on a CUDA GPU, which has not "
+           "happened yet: for now the page shows the code without its outputs, and numbers read "
+           "\u201c{}\u201d. Once it has run, this note will say on which GPU, when and with which "
+           "versions. You can run it yourself already: the rocket button at the top opens the chapter "
+           "in Colab, which offers GPU runtimes.")
+
+
+def _gpu(app: Sphinx) -> Any:
+    if str(app.confdir) not in sys.path:  # the repository root, for tools/
+        sys.path.insert(0, str(app.confdir))
+    from tools import gpu
+
+    return gpu
+
+
+def exclude_from_execution(app: Sphinx, config: Any) -> None:
+    names = _gpu(app).chapters(Path(app.confdir))
+    config.nb_execution_excludepatterns = [*config.nb_execution_excludepatterns, *(f"book/{n}.ipynb" for n in names)]
+
+
+def _box(kind: str, title: str, *children: nodes.Node) -> nodes.admonition:
+    return nodes.admonition("", nodes.title(title, title), nodes.paragraph("", "", *children), classes=[kind])
+
+
+def notes(prov: dict, changed: list[str], placeholder: str) -> list[nodes.Node]:
+    """The note for provenance ``prov``, and a warning if ``changed`` (modules edited since the run)."""
+    if prov.get("status") != "executed":
+        return [_box("important", "Outputs to come from a GPU run", nodes.Text(PENDING.format(placeholder)))]
+    commit = nodes.literal("", prov.get("commit", "unknown")[:12])
+    ran = (f"Executed on a {prov['gpu']} on {prov['date']} ({prov.get('seconds', '?')} s) with torch "
+           f"{prov['torch']}, CUDA {prov['cuda']}, driver {prov['driver']}, Python {prov['python']}; "
+           f"data: {prov['data']}; commit ")
+    out = [_box("note", "Where these outputs come from", nodes.Text(ran), commit, nodes.Text("."))]
+    if changed:
+        out.append(_box("warning", "Outputs from older package code", nodes.Text(
+            "These outputs come from the package code at commit "), commit.deepcopy(), nodes.Text(
+            f". Since then {', '.join(changed)} changed (listings on this page show the current code), "
+            "so running the chapter now may print different results.")))
+    return out
+
+
+def add_note(app: Sphinx, doctree: nodes.document) -> None:
+    gpu, root, name = _gpu(app), Path(app.confdir), Path(app.env.docname).name
+    path = gpu.notebook_path(root, name)
+    section = doctree.next_node(nodes.section)
+    if name not in gpu.chapters(root) or Path(app.env.doc2path(app.env.docname)) != path or section is None:
+        return
+    for module in gpu.deps.modules(gpu.codes(gpu.source(root, name)), root / "code" / "blitz").values():
+        app.env.note_dependency(str(module))  # read the page again when package code changes
+    prov = nbformat.read(path, as_version=4).metadata.get(gpu.KEY, {})
+    at = section.first_child_matching_class(nodes.title)
+    section[at + 1:at + 1] = notes(prov, gpu.state(root, name).changed, gpu.PENDING_TEXT)
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("config-inited", exclude_from_execution)
+    app.connect("doctree-read", add_note)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
