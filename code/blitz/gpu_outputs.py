@@ -40,17 +40,16 @@ def _driver() -> str:
 
 
 def _data_copy() -> str:
-    """Which copy of CIFAR-10 a chapter will load, with the archive's size."""
+    """Which copy of CIFAR-10 a chapter will load (in blitz.data's order), with the array file's size."""
     from blitz import data
 
     root = data.data_dir()
-    if (root / "cifar-10-batches-py").is_dir() or (root / "cifar-10-python.tar.gz").is_file():
+    if (root / data.OFFICIAL_FOLDER).is_dir():
         return "official CIFAR-10 (torchvision files)"
-    jpeg = data._jpeg_source(root)
-    if jpeg is None:
+    array = root / data.ARRAY_FILE
+    if not array.is_file():
         return "none found (torchvision download)"
-    size = f", {jpeg.stat().st_size:,} bytes" if jpeg.is_file() else ""
-    return f"JPEG copy {jpeg.name}{size}"
+    return f"JPEG copy {array.name}, {array.stat().st_size:,} bytes"
 
 
 def provenance(status: str, codes: list[str], package_dir: Path) -> dict:

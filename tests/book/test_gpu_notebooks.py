@@ -79,9 +79,9 @@ def test_imported_modules_follow_imports(repo: Path) -> None:
     pkg = repo / "code" / "blitz"
     names = {f.name for f in g.imported_modules(["from blitz.lenet import LeNet"], pkg)}
     assert names == {"__init__.py", "lenet.py"}
-    # blitz.data imports blitz._cache, which imports blitz._jpeg: followed transitively
-    names = {f.name for f in g.imported_modules(["import blitz.data as d"], pkg)}
-    assert {"data.py", "_cache.py", "_jpeg.py", "_official.py"} <= names
+    # blitz.train imports blitz.cnn, which imports blitz.augment: followed transitively
+    names = {f.name for f in g.imported_modules(["import blitz.train as t"], pkg)}
+    assert {"train.py", "cnn.py", "augment.py"} <= names
     assert "lenet.py" not in names
     assert g.imported_modules(["import torch\nx = 1"], pkg) == []
 
