@@ -56,8 +56,9 @@ tests/node_modules/.installed: tests/package.json tests/package-lock.json
 test: book tests/node_modules/.installed
 	$(BIN)/python -m pytest tests/unit tests/book tests/site
 
-# The package and the tools alone: no book build, no browser (seconds).
-test-unit: setup
+# The package and the tools alone: no book build, no browser (seconds; `data` for the
+# tests that read the real CIFAR-10 copy).
+test-unit: setup data
 	$(BIN)/python -m pytest tests/unit
 
 test-book: book
