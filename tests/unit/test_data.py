@@ -169,6 +169,16 @@ def test_no_copy_no_network_with_the_real_torchvision(tmp_path, snapshot):
     assert snapshot(tmp_path) == before
 
 
+@pytest.mark.parametrize("download", [True, False])
+def test_damaged_official_archive_is_left_alone(download, tmp_path, snapshot):
+    """A cifar-10-python.tar.gz that fails torchvision's md5 check, offline: a clear error, the file untouched."""
+    (tmp_path / "cifar-10-python.tar.gz").write_bytes(np.random.default_rng(1).bytes(5000))
+    before = snapshot(tmp_path)
+    with pytest.raises(CifarNotFoundError, match="network is unreachable" if download else "download=False"):
+        load_cifar10(root=tmp_path, download=download)
+    assert snapshot(tmp_path) == before
+
+
 def test_download_false(tmp_path, fake_torchvision, snapshot):
     before = snapshot(tmp_path)
     with pytest.raises(CifarNotFoundError, match=re.escape(f"No CIFAR-10 in {tmp_path} (download=False)")):
