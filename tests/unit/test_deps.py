@@ -41,5 +41,6 @@ def test_digests_ignore_docstrings_comments_and_layout(pkg: Path) -> None:
 
 
 def test_the_real_package(repo_root: Path) -> None:
-    names = deps.modules(["import blitz.data as d"], repo_root / "code" / "blitz")
-    assert {"blitz", "blitz.data", "blitz._cache", "blitz._jpeg"} <= set(names) and "blitz.lenet" not in names
+    names = deps.modules(["from blitz.train import train"], repo_root / "code" / "blitz")
+    # train imports augment, batches and schedule; augment imports batches too; nothing imports lenet
+    assert set(names) == {"blitz", "blitz.train", "blitz.augment", "blitz.batches", "blitz.schedule"}
