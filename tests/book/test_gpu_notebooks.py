@@ -10,31 +10,16 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 import torch
-import yaml
 
 from tools import gpu
 
-HEADER = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-    format_version: 0.13
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-"""
-TINY = HEADER + """
+TINY_BODY = """
 (ch-tiny)=
 # Tiny
 
@@ -72,7 +57,7 @@ FACTS = {"gpu": "Test Fixture GPU", "driver": "0.0", "cuda": "0.0", "torch": tor
 
 
 @pytest.fixture()
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, myst_page) -> Path:
     """A throwaway repository: a toy blitz package and one GPU chapter, ``tiny``."""
     pkg = tmp_path / "code" / "blitz"
     pkg.mkdir(parents=True)
@@ -80,7 +65,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (pkg / "toy.py").write_text(TOY)
     (pkg / "helper.py").write_text(HELPER)
     (tmp_path / "book" / "gpu").mkdir(parents=True)
-    (tmp_path / "book" / "gpu" / "tiny.md").write_text(TINY)
+    (tmp_path / "book" / "gpu" / "tiny.md").write_text(myst_page(TINY_BODY))
     monkeypatch.setenv("PYTHONPATH", f"{pkg.parent}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
     return tmp_path
 
@@ -102,7 +87,7 @@ def _check(repo: Path, capsys: pytest.CaptureFixture) -> tuple[int, str]:
 
 
 def test_chapters_are_the_folder(repo: Path) -> None:
-    (repo / "book" / "gpu" / "another.md").write_text(TINY)
+    (repo / "book" / "gpu" / "another.md").write_text((repo / "book" / "gpu" / "tiny.md").read_text())
     assert gpu.chapters(repo) == ["another", "tiny"]
 
 
@@ -208,23 +193,13 @@ def test_chapter_runs_on_the_cpu_in_smoke_mode(repo_root: Path, tmp_path: Path,
     assert quoted and quoted <= glued, quoted - glued
 
 
-def test_build_renders_gpu_pages_with_their_notes(repo: Path, repo_root: Path) -> None:
+def test_build_renders_gpu_pages_with_their_notes(repo: Path, myst_page, project_book, jb_build) -> None:
     """The project's config renders a pending and an outdated GPU page, unexecuted, without warnings."""
-    (repo / "book" / "gpu" / "later.md").write_text(TINY.replace("(ch-tiny)=", "(ch-later)="))
+    (repo / "book" / "gpu" / "later.md").write_text(myst_page(TINY_BODY.replace("(ch-tiny)=", "(ch-later)=")))
     gpu.run(repo, "tiny", repo / "book", FACTS)
     assert gpu.main(["--pending"], root=repo) == 0  # later: pending; tiny: executed, kept
     _edit(repo / "code" / "blitz" / "toy.py", "* 7", "* 7 + 0")
-    config = yaml.safe_load((repo_root / "_config.yml").read_text())
-    config.pop("logo", None)
-    (repo / "_config.yml").write_text(yaml.safe_dump(config))
-    (repo / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n"
-                                   "  - file: book/tiny\n  - file: book/later\n")
-    (repo / "book" / "intro.md").write_text("# Throwaway book\n\nFor tests only.\n")
-    for extra in ("_ext", "_static"):
-        shutil.copytree(repo_root / "book" / extra, repo / "book" / extra)
-    shutil.copytree(repo_root / "tools", repo / "tools")
-    result = subprocess.run([str(Path(sys.executable).with_name("jb")), "build", str(repo), "-W", "-n",
-                             "--keep-going"], capture_output=True, text=True, timeout=600)
+    result = jb_build(project_book(repo, ["book/tiny", "book/later"]))
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-3000:]
     assert log.count("Excluded from execution") == 2 and "Executing notebook" not in log

@@ -7,27 +7,13 @@ and comments only (nothing executes).
 """
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 from jupyter_cache import get_cache
 
-PAGE = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-    format_version: 0.13
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-
+PAGE = """
 # Page {name}
 
 ```{{code-cell}} ipython3
@@ -56,10 +42,8 @@ sphinx:
 """
 
 
-def _build(book: Path) -> str:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(book), os.environ.get("PYTHONPATH", "")]))
-    result = subprocess.run([str(Path(sys.executable).with_name("jb")), "build", str(book), "-W", "-n", "--keep-going"],
-                            capture_output=True, text=True, timeout=600, env=env)
+def _build(book: Path, jb_build) -> str:
+    result = jb_build(book, pythonpath=book)  # the kernel imports toypkg from the book's folder
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-3000:]
     return log
@@ -82,12 +66,13 @@ def _edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
-def test_rebuild_executes_pages_whose_package_code_changed(tmp_path: Path, repo_root: Path) -> None:
+def test_rebuild_executes_pages_whose_package_code_changed(tmp_path: Path, repo_root: Path, myst_page,
+                                                          jb_build) -> None:
     book = tmp_path
     (book / "toypkg").mkdir()
     (book / "toypkg" / "__init__.py").write_text('"""Toy package."""\n')
     for name in "ab":
-        (book / f"{name}.md").write_text(PAGE.format(name=name))
+        (book / f"{name}.md").write_text(myst_page(PAGE.format(name=name)))
         (book / "toypkg" / f"mod_{name}.py").write_text(MODULE.format(name=name))
     (book / "intro.md").write_text("# Throwaway\n\nFor tests only.\n")
     (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: a\n  - file: b\n")
@@ -96,12 +81,12 @@ def test_rebuild_executes_pages_whose_package_code_changed(tmp_path: Path, repo_
     shutil.copy(repo_root / "book" / "_ext" / "book_deps.py", book / "_ext")
     shutil.copytree(repo_root / "tools", book / "tools")  # the extension imports tools.deps
 
-    _build(book)
+    _build(book, jb_build)
     first = _records(book)
     assert set(first) == {"a", "b"} and _says(book, "a") == "page a says 1"
 
     _edit(book / "toypkg" / "mod_a.py", "return 1", "return 2")  # code: page a executes again
-    log = _build(book)
+    log = _build(book, jb_build)
     second = _records(book)
     assert "a: package code changed (toypkg.mod_a)" in log
     assert second["a"] != first["a"] and second["b"] == first["b"]
@@ -109,6 +94,6 @@ def test_rebuild_executes_pages_whose_package_code_changed(tmp_path: Path, repo_
 
     _edit(book / "toypkg" / "mod_a.py", '"""What page a prints."""', '"""What page a prints, now."""')
     _edit(book / "toypkg" / "mod_b.py", "    return 1", "    # a comment\n    return 1")
-    log = _build(book)
+    log = _build(book, jb_build)
     assert _records(book) == second and "package code changed" not in log
     assert _says(book, "a") == "page a says 2"
