@@ -156,6 +156,23 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def load_data(images: int | None, seed: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """CIFAR-10's training images (uint8, (N, 3, 32, 32)) and labels on ``device``; N random ones if asked.
+
+    Every process loads the whole set and picks the same random subset
+    (same seed): the sampler, not the loading, splits the work. Introduced in {ref}`ch-ddp`.
+    """
+    train_set = load_cifar10_arrays(train=True)
+    keep = torch.randperm(len(train_set.labels), generator=torch.Generator().manual_seed(seed))[:images]
+    return train_set.images[keep].to(device), train_set.labels[keep].to(device)
+
+
+def evaluate(model: nn.Module, device: torch.device) -> float:
+    """Per cent of CIFAR-10's 10,000 test images that ``model`` classifies correctly."""
+    test = load_cifar10_arrays(train=False)
+    return 100 * (predict(model, normalize(test.images.to(device))).cpu() == test.labels).double().mean().item()
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Train LeNet with DDP: one process per device, rank 0 logs and checkpoints."""
     args = parse_args(argv)
@@ -165,34 +182,30 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(f"error: {exc}") from None
     device = setup(env)
     try:
-        train_set = load_cifar10_arrays(train=True)
-        keep = torch.randperm(len(train_set.labels), generator=torch.Generator().manual_seed(args.seed))[:args.images]
-        images, labels, n = train_set.images[keep].to(device), train_set.labels[keep].to(device), len(keep)
+        images, labels = load_data(args.images, args.seed, device)
         global_batch = args.batch_size * env.world_size
-        lr = args.lr if args.lr is not None else 0.001 * global_batch / 4
+        lr = args.lr if args.lr is not None else 0.001 * global_batch / 4  # linear scaling rule
         torch.manual_seed(args.seed)  # the same initial weights everywhere (DDP also broadcasts rank 0's)
         model = DDP(LeNet(in_channels=3).to(device))  # wrapped once, before the optimizer sees it
         optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
         first = resume(args.checkpoint, model.module, optimizer, device)
-        if env.rank == 0:
-            print(f"{env.world_size} processes, backend {dist.get_backend()}, device {device.type}; "
-                  f"{n} images, batch {args.batch_size} per process = {global_batch} global, lr {lr:g}", flush=True)
+        if env.rank == 0:  # only rank 0 speaks
+            print(f"{env.world_size} processes, backend {dist.get_backend()}, device {device.type}; {len(labels)} images, "
+                  f"batch {args.batch_size} per process = {global_batch} global, lr {lr:g}", flush=True)
         for epoch in range(first, args.epochs):
             start = time.perf_counter()
-            loss, seen = train_epoch(model, optimizer, images, labels, shard(n, env, epoch, args.seed), args.batch_size)
-            stats = torch.tensor([loss, seen], dtype=torch.float64, device=device)
-            dist.all_reduce(stats)  # sum over processes: [sum of mean losses, images seen by all]
+            sampler = shard(len(labels), env, epoch, args.seed)
+            loss, seen = train_epoch(model, optimizer, images, labels, sampler, args.batch_size)
+            totals = torch.tensor([loss, seen], dtype=torch.float64, device=device)
+            dist.all_reduce(totals)  # summed over processes: [sum of their mean losses, images seen by all]
             seconds = time.perf_counter() - start
             if env.rank == 0:
-                print(f"epoch {epoch + 1}: loss {stats[0].item() / env.world_size:.3f}, "
-                      f"{stats[1].item():,.0f} images in {seconds:.1f} s ({stats[1].item() / seconds:,.0f} images/s)",
-                      flush=True)
+                print(f"epoch {epoch + 1}: loss {totals[0].item() / env.world_size:.3f}, {totals[1].item():,.0f} "
+                      f"images in {seconds:.1f} s ({totals[1].item() / seconds:,.0f} images/s)", flush=True)
                 if args.checkpoint is not None:
                     save_checkpoint(args.checkpoint, model, optimizer, epoch)
         if env.rank == 0:
-            test = load_cifar10_arrays(train=False)
-            correct = (predict(model.module, normalize(test.images.to(device))).cpu() == test.labels).double()
-            print(f"test accuracy {100 * correct.mean().item():.1f} % ({len(test.labels):,} images)", flush=True)
+            print(f"test accuracy {evaluate(model.module, device):.1f} % (10,000 images)", flush=True)
     finally:
         dist.destroy_process_group()
 
