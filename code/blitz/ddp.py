@@ -190,8 +190,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
         first = resume(args.checkpoint, model.module, optimizer, device)
         if env.rank == 0:  # only rank 0 speaks
-            print(f"{env.world_size} processes, backend {dist.get_backend()}, device {device.type}; {len(labels)} images, "
-                  f"batch {args.batch_size} per process = {global_batch} global, lr {lr:g}", flush=True)
+            print(f"{env.world_size} processes, backend {dist.get_backend()}, device {device.type}; "
+                  f"{len(labels)} images, batch {args.batch_size} per process = {global_batch} global, lr {lr:g}",
+                  flush=True)
         for epoch in range(first, args.epochs):
             start = time.perf_counter()
             sampler = shard(len(labels), env, epoch, args.seed)

@@ -45,8 +45,9 @@ def loopback_interface() -> str | None:
 
 def _entry(rank: int, fn: Callable[..., Any], world_size: int, folder: str, args: tuple) -> None:
     """Run in each spawned process: join the gloo group, call ``fn``, save its result."""
-    if loopback_interface() is not None:
-        os.environ.setdefault("GLOO_SOCKET_IFNAME", loopback_interface())
+    interface = loopback_interface()
+    if interface is not None:  # keep gloo's traffic inside this machine
+        os.environ.setdefault("GLOO_SOCKET_IFNAME", interface)
     torch.set_num_threads(1)  # one core per process, as torchrun's OMP_NUM_THREADS=1 does
     dist.init_process_group("gloo", init_method=f"file://{folder}/store", rank=rank,
                             world_size=world_size, timeout=timedelta(seconds=60))
