@@ -97,19 +97,23 @@ def gradient_worker(rank: int, world_size: int, images: torch.Tensor, labels: to
     return {"local": local, "averaged": averaged, "weights": [p.detach().clone() for p in model.parameters()]}
 
 
-def _images_per_s(model: nn.Module, batch: int, steps: int, threads: int) -> float:
-    """Images per second of ``steps`` SGD steps of ``model`` at ``batch`` with ``threads`` threads."""
+def _images_per_s(model: nn.Module, batch: int, steps: int, threads: int) -> tuple[float, float]:
+    """(images per second, share of the time on a CPU) of ``steps`` SGD steps at ``batch`` with ``threads`` threads.
+
+    The share is CPU time over wall time: about 1 for a thread that had a core
+    to itself all along, less when it waited for a core or for its partners.
+    """
     x, y = torch.randn(batch, 3, 32, 32), torch.randint(0, 10, (batch,))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
     torch.set_num_threads(threads)
     sgd_step(model, optimizer, x, y)  # warm-up, untimed
     dist.barrier()  # start together
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(steps):
         sgd_step(model, optimizer, x, y)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     torch.set_num_threads(1)
-    return batch * steps / seconds
+    return batch * steps / seconds, cpu / seconds
 
 
 def throughput_worker(rank: int, world_size: int, batch: int, steps: int, repeats: int) -> dict[str, Any]:
@@ -117,22 +121,23 @@ def throughput_worker(rank: int, world_size: int, batch: int, steps: int, repeat
 
     Each repeat measures the three set-ups one after the other (while rank 0
     trains alone the others wait at a barrier); rank 0 reports the median of
-    each over ``repeats`` (DDP: the images of all processes per second), and
-    the median time of one all-reduce of LeNet's gradients. Introduced in {ref}`ch-ddp`.
+    each over ``repeats`` (DDP: the images of all processes per second) and
+    its median share of the time on a CPU, and every rank the median time of
+    one all-reduce of LeNet's gradients. Introduced in {ref}`ch-ddp`.
     """
     torch.manual_seed(0)
-    runs: dict[str, list[float]] = {"1 process, 1 thread": [], "1 process, 2 threads": [],
-                                    f"{world_size} processes (DDP), 1 thread each": []}
+    alone, together = ("1 process, 1 thread", "1 process, 2 threads"), f"{world_size} processes (DDP), 1 thread each"
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in (*alone, together)}
     ddp = DDP(LeNet(in_channels=3))
     for _ in range(repeats):
-        for threads, name in ((1, "1 process, 1 thread"), (2, "1 process, 2 threads")):
+        for threads, name in zip((1, 2), alone):
             if rank == 0:
                 runs[name].append(_images_per_s(LeNet(in_channels=3), batch, steps, threads))
             else:
                 dist.barrier()  # matches rank 0's "start together"; then wait until it is done
             dist.barrier()
-        name = f"{world_size} processes (DDP), 1 thread each"
-        runs[name].append(world_size * _images_per_s(ddp, batch, steps, 1))
+        speed, share = _images_per_s(ddp, batch, steps, 1)
+        runs[together].append((world_size * speed, share))
         dist.barrier()
     grads = torch.zeros(sum(p.numel() for p in ddp.parameters()))
     times = []
@@ -140,5 +145,6 @@ def throughput_worker(rank: int, world_size: int, batch: int, steps: int, repeat
         start = time.perf_counter()
         dist.all_reduce(grads)
         times.append(time.perf_counter() - start)
-    return {"images_per_s": {name: statistics.median(v) for name, v in runs.items() if v},
+    return {"images_per_s": {name: statistics.median(r[0] for r in v) for name, v in runs.items() if v},
+            "cpu_share": {name: statistics.median(r[1] for r in v) for name, v in runs.items() if v},
             "allreduce_s": statistics.median(times), "gradient_floats": grads.numel()}
