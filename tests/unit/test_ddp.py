@@ -6,12 +6,16 @@ whole batch, computed here independently.
 """
 from __future__ import annotations
 
+import socket
+from pathlib import Path
+
 import pytest
 import torch
 from torch import nn
 
+from blitz import ddp
 from blitz.ddp import DistEnv, main, parse_args, read_env, shard
-from blitz.ddp_check import gradient_worker, run_gloo
+from blitz.ddp_check import gradient_worker, loopback_interface, run_gloo
 from blitz.lenet import LeNet
 
 TORCHRUN_ENV = {"RANK": "1", "LOCAL_RANK": "1", "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29500"}
@@ -95,3 +99,37 @@ def test_set_epoch_reshuffles_but_every_rank_agrees() -> None:
     assert list(shard(100, env, epoch=1)) == list(shard(100, env, epoch=1))  # same seed + epoch everywhere
     both = set(shard(100, env, 1)) | set(shard(100, DistEnv(1, 1, 2), 1))
     assert both == set(range(100))  # the two shares of one epoch are disjoint and complete
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_main_in_a_one_process_job_logs_checkpoints_and_resumes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """The script end to end (world size 1, gloo, loopback), on 40 random images instead of CIFAR-10."""
+    g = torch.Generator().manual_seed(0)
+    fake = (torch.randint(0, 256, (40, 3, 32, 32), dtype=torch.uint8, generator=g),
+            torch.randint(0, 10, (40,), generator=g))
+    monkeypatch.setattr(ddp, "load_data", lambda images, seed, device: fake)
+    monkeypatch.setattr(ddp, "evaluate", lambda model, device: 12.5)
+    env = {"RANK": "0", "LOCAL_RANK": "0", "WORLD_SIZE": "1", "MASTER_ADDR": "127.0.0.1"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    if loopback_interface() is not None:
+        monkeypatch.setenv("GLOO_SOCKET_IFNAME", loopback_interface())
+    checkpoint = tmp_path / "ck.pt"
+    monkeypatch.setenv("MASTER_PORT", str(_free_port()))
+    ddp.main(["--epochs", "2", "--batch-size", "8", "--checkpoint", str(checkpoint)])
+    first = capsys.readouterr().out
+    assert "1 processes, backend gloo" in first and "batch 8 per process = 8 global, lr 0.002" in first
+    assert "epoch 1:" in first and "epoch 2:" in first and "test accuracy 12.5 %" in first
+    state = torch.load(checkpoint, weights_only=True)
+    assert state["epoch"] == 1 and set(state["model"]) == set(LeNet(in_channels=3).state_dict())
+    monkeypatch.setenv("MASTER_PORT", str(_free_port()))
+    ddp.main(["--epochs", "3", "--batch-size", "8", "--checkpoint", str(checkpoint)])  # a restart resumes
+    second = capsys.readouterr().out
+    assert "epoch 1:" not in second and "epoch 2:" not in second and "epoch 3:" in second
+    assert torch.load(checkpoint, weights_only=True)["epoch"] == 2
