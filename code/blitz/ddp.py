@@ -131,13 +131,18 @@ def save_checkpoint(path: Path, model: DDP, optimizer: torch.optim.Optimizer, ep
 def resume(path: Path | None, model: nn.Module, optimizer: torch.optim.Optimizer, device: torch.device) -> int:
     """Load a checkpoint into every process if there is one; return the first epoch to train.
 
-    Introduced in {ref}`ch-ddp`.
+    The momentum comes from the checkpoint, the learning rate from this run:
+    after a restart with another world size it must follow the new global
+    batch. Introduced in {ref}`ch-ddp`.
     """
     if path is None or not path.is_file():
         return 0
     state = torch.load(path, map_location=device, weights_only=True)
     model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
+    lrs = [group["lr"] for group in optimizer.param_groups]
+    optimizer.load_state_dict(state["optimizer"])  # this would also bring back the saved learning rate
+    for group, lr in zip(optimizer.param_groups, lrs):
+        group["lr"] = lr
     return state["epoch"] + 1
 
 

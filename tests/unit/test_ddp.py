@@ -129,7 +129,10 @@ def test_main_in_a_one_process_job_logs_checkpoints_and_resumes(monkeypatch: pyt
     state = torch.load(checkpoint, weights_only=True)
     assert state["epoch"] == 1 and set(state["model"]) == set(LeNet(in_channels=3).state_dict())
     monkeypatch.setenv("MASTER_PORT", str(_free_port()))
-    ddp.main(["--epochs", "3", "--batch-size", "8", "--checkpoint", str(checkpoint)])  # a restart resumes
+    ddp.main(["--epochs", "3", "--batch-size", "16", "--checkpoint", str(checkpoint)])  # a restart resumes
     second = capsys.readouterr().out
     assert "epoch 1:" not in second and "epoch 2:" not in second and "epoch 3:" in second
-    assert torch.load(checkpoint, weights_only=True)["epoch"] == 2
+    state = torch.load(checkpoint, weights_only=True)
+    assert state["epoch"] == 2
+    assert state["optimizer"]["param_groups"][0]["lr"] == pytest.approx(0.004)  # this run's lr, not the saved one
+    assert state["optimizer"]["state"]  # the momentum buffers came through
