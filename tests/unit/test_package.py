@@ -22,7 +22,7 @@ LAYERS: dict[str, int] = {
     "smoke": 0, "device": 0, "batches": 0, "augment": 0, "schedule": 0, "timing": 0,
     "data": 1, "lenet": 1, "cnn": 1, "fast_nets": 1, "shapes": 1, "architecture": 1, "graph": 1,
     "figures": 1, "metrics": 1,
-    "train": 2, "throughput": 2, "fast": 2,
+    "train": 2, "throughput": 2, "fast": 2, "ddp": 2, "ddp_check": 2,
     "recipes": 3,
 }
 #: Book tooling a reader never needs.
