@@ -33,26 +33,25 @@ def test_gpu_benchmark_refuses_without_cuda(capsys, monkeypatch):
 
 
 def test_gpu_benchmark_tiny_runs_and_reports(capsys, monkeypatch):
-    """--tiny trains the real code path on the CPU; the report follows the runs it got."""
+    """--tiny trains the real code path on the CPU, once per seed, and prints one line per run."""
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    r = run_fast(runs=2, tiny=True)
-    assert r["tiny"] and r["epochs"] == 1 and r["device"] == "cpu" and r["peak_gpu_mib"] is None
-    assert len(r["train_s"]) == len(r["accuracy"]) == 2
-    assert all(0 <= a <= 100 for a in r["accuracy"])
-    lines = fast_report(r)
-    assert lines[0].startswith("run 1:") and lines[1].startswith("run 2:")
-    assert "(tiny run: the numbers mean nothing)" in lines[-2]
+    assert main(["gpu", "--tiny", "--runs", "2"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("GPU benchmark: cpu")
+    assert out[1].startswith("run 1:") and out[2].startswith("run 2:") and not out[3].startswith("run 3:")
+    assert "(tiny run: the numbers mean nothing)" in out[-2]
 
-    # the verdict and the mean come from the numbers, not from a flag
-    good = {**r, "tiny": False, "train_s": [2.0, 2.2], "accuracy": [91.0, 90.6], "images_per_s": [1.0, 1.0]}
+
+def test_gpu_report_follows_the_numbers():
+    """The mean, the spread and the verdict come from the runs, not from a flag."""
+    good = {"tiny": False, "epochs": 10, "warm_up_s": 30.0, "peak_gpu_mib": 900.0, "source": "test",
+            "train_s": [2.0, 2.2], "accuracy": [91.0, 90.6], "images_per_s": [1.0, 1.0]}
     report = fast_report(good)
+    assert report[0].startswith("run 1:") and report[1].startswith("run 2:")
     assert "training: 2.100 ± 0.14 s; test accuracy: 90.80 ± 0.28 %" in report[2]
     assert report[-2] == f"target >= {TARGET_ACCURACY} % in <= {TARGET_SECONDS} s: met"
-    slow = {**good, "train_s": [3.5, 3.1]}
-    assert fast_report(slow)[-2].endswith("NOT met")
-    assert main(["gpu", "--tiny", "--runs", "1"]) == 0
-    out = capsys.readouterr().out
-    assert out.startswith("GPU benchmark: cpu") and "run 1:" in out and "run 2:" not in out
+    assert fast_report({**good, "train_s": [3.5, 3.1]})[-2].endswith("NOT met")
+    assert fast_report({**good, "accuracy": [90.0, 90.2]})[-2].endswith("NOT met")
 
 
 def test_every_recipe_builds_its_model():
