@@ -16,7 +16,7 @@ rewrites each chapter with what the build produced.
   ``objects.inv``, figure numbers from the built page); labels disappear.
   Syntax this rewrite does not know fails loudly, naming the chapter.
 * **Code.** The chapter's code cells, with the build plumbing taken out:
-  ``from myst_nb import glue`` and top-level ``glue(...)`` calls (the reader's
+  ``from myst_nb import glue`` and ``glue(...)`` statements (the reader's
   runtime has no myst-nb and needs none), cells tagged ``remove-cell``
   (gluing only); exercise answers (``hide-cell``) become collapsed
   ``<details>`` with their code. Everything else is the chapter's code,
@@ -411,23 +411,27 @@ def _is_glue_statement(node: ast.stmt) -> bool:
 
 
 def without_glue(code: str) -> str:
-    """``code`` without ``from myst_nb import glue`` and its top-level ``glue(...)`` calls.
+    """``code`` without ``from myst_nb import glue`` and its ``glue(...)`` statements.
 
     The book needs them to paste numbers into its prose; the notebook's prose
     already has the numbers, and the reader's runtime has no myst-nb. A glue
-    call nested in a block cannot be removed without changing the code, so it
-    is refused: keep glue calls at the top level of a cell.
+    statement is removed wherever it stands, as long as its block keeps
+    another statement (else removing it would change the code's structure:
+    refused, naming the line).
     """
     masked = "\n".join("pass" if _MAGIC.match(line) else line for line in code.splitlines())
     tree = ast.parse(masked)
     drop: set[int] = set()
-    for node in tree.body:
-        if _is_glue_statement(node):
+    blocks = [tree.body] + [getattr(node, field) for node in ast.walk(tree)
+                            for field in ("body", "orelse", "finalbody")
+                            if node is not tree and isinstance(getattr(node, field, None), list)]
+    for block in blocks:
+        glue = [node for node in block if isinstance(node, ast.stmt) and _is_glue_statement(node)]
+        if glue and len(glue) == len(block) and block is not tree.body:
+            raise NotebookError(f"a block of only glue calls (line {glue[0].lineno}): the notebook cannot "
+                                "leave them out without changing the code; give the block another statement")
+        for node in glue:
             drop.update(range(node.lineno, node.end_lineno + 1))
-    for node in ast.walk(tree):
-        if _is_glue_statement(node) and not any(n is node for n in tree.body):
-            raise NotebookError(f"a glue call inside a block (line {node.lineno}): keep glue calls at "
-                                "the top level of a cell, where the notebook can leave them out")
     kept = [line for n, line in enumerate(code.splitlines(), 1) if n not in drop]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip("\n")
 

@@ -42,7 +42,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
-from packaging.markers import Marker
+from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -56,24 +56,30 @@ PEAK_LIMIT_MB = 1800
 
 
 def requirement_closure(names: tuple[str, ...]) -> list[metadata.Distribution]:
-    """The installed distributions ``names`` and everything they require (no extras)."""
+    """The installed distributions ``names`` and everything they require, extras they ask for included.
+
+    (torch asks for ``cuda-toolkit[cublas,...]``: without the extras' packages,
+    pip would see torch's requirements unmet and download them.)
+    """
     seen: dict[str, metadata.Distribution] = {}
-    todo = list(names)
+    extras_done: set[tuple[str, str]] = set()
+    todo = [(name, "") for name in names]
     while todo:
-        name = todo.pop()
+        name, extra = todo.pop()
         key = re.sub(r"[-_.]+", "-", name).lower()
-        if key in seen:
+        if (key, extra) in extras_done:
             continue
+        extras_done.add((key, extra))
         try:
-            dist = metadata.distribution(name)
+            dist = seen.get(key) or metadata.distribution(name)
         except metadata.PackageNotFoundError:
             continue  # a requirement for another platform, not installed here
         seen[key] = dist
-        for req in dist.requires or []:
-            spec, _, marker = req.partition(";")
-            if marker and not Marker(marker).evaluate({"extra": ""}):
+        for line in dist.requires or []:
+            req = Requirement(line)
+            if req.marker and not req.marker.evaluate({"extra": extra}):
                 continue
-            todo.append(re.match(r"[A-Za-z0-9_.-]+", spec.strip()).group(0))
+            todo += [(req.name, "")] + [(req.name, e) for e in req.extras]
     return list(seen.values())
 
 
@@ -113,6 +119,9 @@ def smoke_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, st
     python = venv / "bin" / "python"
     site = Path(subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                check=True, capture_output=True, text=True).stdout.strip())
+    if any(site.glob("setuptools-*.dist-info")):  # Python 3.11's venv bundles an old one; Colab's is the exposed one
+        subprocess.run([python, "-m", "pip", "uninstall", "-q", "-y", "setuptools"], check=True,
+                       env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
     expose(requirement_closure(COLAB), base / "colab")
     (site / "_colab_packages.pth").write_text(str(base / "colab") + "\n")
     kernels = base / "jupyter"
@@ -128,7 +137,10 @@ def smoke_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, st
     assert importable == "[]", f"the smoke venv must not have {importable}"
     run("import torch, torchvision, numpy, matplotlib, PIL, ipykernel")
     install = nbformat.read(NOTEBOOKS[0], as_version=4).cells[0].source
+    before = set(os.listdir(site))
     run(install)
+    added = {name for name in set(os.listdir(site)) - before if not name.startswith("blitz")}
+    assert not added, f"the install cell installed more than blitz (Colab has the rest): {sorted(added)}"
     where = run("import blitz; print(blitz.__file__)")
     assert Path(where).is_relative_to(venv), f"blitz imported from {where}, not the venv"
     subprocess.run([python, "-m", "ipykernel", "install", "--prefix", str(base / "prefix"),

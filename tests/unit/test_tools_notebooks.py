@@ -71,11 +71,13 @@ def test_unknown_syntax_fails_loudly():
         rewrite("{glue:text}`missing`")
 
 
-def test_without_glue_removes_the_import_and_top_level_calls_only():
+def test_without_glue_removes_the_import_and_every_glue_statement():
     code = ("%matplotlib inline\nimport torch\nfrom myst_nb import glue\nx = 1\nglue('x', x, display=False)\n"
             "glue('y',\n     x + 1,\n     display=False)\nprint(x)")
     assert nbt.without_glue(code) == "%matplotlib inline\nimport torch\nx = 1\nprint(x)"
-    with pytest.raises(nbt.NotebookError, match="top level"):
+    assert nbt.without_glue("def f(k):\n    y = k + 1\n    glue(k, y)\n    return y") == \
+        "def f(k):\n    y = k + 1\n    return y"
+    with pytest.raises(nbt.NotebookError, match="only glue"):
         nbt.without_glue("if True:\n    glue('x', 1)")
 
 
