@@ -373,6 +373,7 @@ def rewrite_markdown(ctx: Context, text: str, attachments: dict) -> str:
     """One Markdown cell of MyST, as Markdown that Jupyter and Colab render like the page."""
     lines = text.splitlines()
     out: list[str] = []
+    prose: list[str] = []  # lines between blocks: roles may span lines
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -381,9 +382,12 @@ def rewrite_markdown(ctx: Context, text: str, attachments: dict) -> str:
             continue
         fence = _FENCE.match(line)
         if not fence:
-            out.append(_roles(ctx, line))
+            prose.append(line)
             i += 1
             continue
+        if prose:
+            out.append(_roles(ctx, "\n".join(prose)))
+            prose = []
         mark = fence.group("fence")
         end = next((j for j in range(i + 1, len(lines))
                     if re.fullmatch(re.escape(mark[0]) + "{%d,}\\s*" % len(mark), lines[j])), len(lines))
@@ -395,6 +399,8 @@ def rewrite_markdown(ctx: Context, text: str, attachments: dict) -> str:
             out.append(_directive(ctx, directive.group("name"), directive.group("arg"), options,
                                   "\n".join(body), attachments))
         i = end + 1
+    if prose:
+        out.append(_roles(ctx, "\n".join(prose)))
     return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip("\n")
 
 

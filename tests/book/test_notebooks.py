@@ -49,10 +49,13 @@ def _page(name: str) -> str:
     return main.group(1) if main else text
 
 
-def _plain(text: str) -> str:
-    """Text without Markdown emphasis/code marks, tags and entities, whitespace collapsed."""
-    text = html.unescape(re.sub(r"<[^>]+>", "", text))
+def _plain(text: str, tags: bool = False) -> str:
+    """Text without Markdown emphasis/code marks (and HTML tags if ``tags``), whitespace collapsed."""
+    text = html.unescape(re.sub(r"<[^>]+>", "", text)) if tags else text
     return " ".join(re.sub(r"[`*]", "", text).split())
+
+
+_CODE_BLOCK = re.compile(r"^(`{3,})(?!\{)[^\n]*\n.*?^\1[ \t]*$", re.DOTALL | re.MULTILINE)
 
 
 def test_every_chapter_has_a_notebook_and_no_other(repo_root: Path) -> None:
@@ -67,8 +70,9 @@ def test_no_myst_only_syntax_in_markdown(name: str) -> None:
     for i, cell in enumerate(_notebook(name).cells):
         if cell.cell_type != "markdown":
             continue
+        prose = _CODE_BLOCK.sub("", cell.source)  # code blocks are code: the package's docstrings cite {ref}
         for what, pattern in MYST_ONLY.items():
-            match = pattern.search(cell.source)
+            match = pattern.search(prose)
             assert match is None, f"{name}.ipynb cell {i}: {what} {match.group(0)!r} (run `make notebooks`)"
 
 
@@ -161,7 +165,7 @@ def test_every_glued_value_of_the_page_is_in_the_notebook(name: str) -> None:
     values = re.findall(r'<span class="pasted-(?:text|inline)">(.*?)</span>(?!\s*</span>)', page, re.DOTALL)
     markdown = _plain(_markdown(_notebook(name)))
     for value in values:
-        assert _plain(value) in markdown, f"{name}: glued value {value!r} of the page is not in the notebook"
+        assert _plain(value, tags=True) in markdown, f"{name}: glued value {value!r} of the page is not in the notebook"
 
 
 @pytest.mark.parametrize("name", CHAPTERS)
