@@ -170,7 +170,7 @@ def install_cell(url: str, commit: str) -> str:
     lets a test install from a local checkout instead of GitHub.
     """
     return f"""\
-# Installs the book's package `blitz` (from commit {commit[:12]}, the code this notebook shows) unless it is already installed; keeps your torch.
+# Installs the book's package `blitz` at commit {commit[:12]} (the code shown here) unless present; keeps your torch.
 import importlib.util, os, subprocess, sys
 
 if importlib.util.find_spec("blitz") is None:
