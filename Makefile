@@ -5,7 +5,7 @@
 #   make gpu-outputs  on a CUDA machine: execute them and store book/<name>.ipynb
 #   make gpu-pending  anywhere: pending notebooks for chapters not yet run; prose synced
 #   make gpu-check    anywhere: each GPU chapter's state; fails if one is stale or out of sync
-#   make notebooks    regenerate notebooks/*.ipynb (Colab/Binder) from the chapters and the build
+#   make notebooks    regenerate notebooks/*.ipynb (Colab/Binder) from the chapters
 # Each sets itself up: a virtual environment in .venv and the data in $(DATA_DIR).
 
 PYTHON ?= python3
@@ -69,8 +69,7 @@ test-book: book
 test-site: book tests/node_modules/.installed
 	$(BIN)/python -m pytest tests/site
 
-# The notebooks read the build (glued values, figures, cross-references): build first.
-notebooks: book
+notebooks: setup
 	$(BIN)/python -m tools.notebooks
 
 # GPU chapters (tools/gpu.py): every book/gpu/<name>.md; its notebook is book/<name>.ipynb.

@@ -17,8 +17,6 @@ from typing import Iterable
 import torch
 from torch import nn
 
-from blitz.batches import normalize
-
 
 def synchronize(device: torch.device | str) -> None:
     """Wait until every operation queued on ``device`` has finished.
@@ -92,8 +90,7 @@ def seconds_per_step(model: nn.Module, batches: Iterable[tuple[torch.Tensor, tor
     """Mean wall-clock seconds of one SGD step of ``model`` (data included) over ``steps`` batches.
 
     ``batches`` is any iterable of (images, labels): a DataLoader or
-    :func:`blitz.batches.shuffled_batches` (uint8 images are normalised batch
-    by batch, as :func:`blitz.train.train` does). The optimizer is the original
+    :func:`blitz.batches.shuffled_batches`. The optimizer is the original
     recipe's (SGD, learning rate 0.001, momentum 0.9). The first ``warmup``
     steps (worker start-up, first allocations) are not timed; the CPU runs
     with ``threads`` threads. Introduced in {ref}`ch-cifar10`.
@@ -113,8 +110,6 @@ def seconds_per_step(model: nn.Module, batches: Iterable[tuple[torch.Tensor, tor
                 inputs, labels = next(it)
             except StopIteration:
                 raise ValueError(f"batches ran out after {i} of {warmup + steps} steps") from None
-            if inputs.dtype == torch.uint8:
-                inputs = normalize(inputs)
             sgd_step(model, optimizer, inputs, labels)
         return clock.stop() / steps
     finally:
