@@ -82,7 +82,7 @@ gpu-pending: setup
 gpu-check: setup
 	$(BIN)/python -m tools.gpu --check
 
-# Train every CIFAR-10 recipe of chapter 4 on the CPU: time, images/s, accuracy, peak memory.
+# Train every CIFAR-10 recipe of chapters 4 and 6 on the CPU: time, images/s, accuracy, peak memory.
 bench: setup data
 	$(BIN)/python -m tools.bench cpu
 

@@ -7,7 +7,7 @@ CUDA events); on the CPU it is ``time.perf_counter``. :func:`seconds_per_step`
 times SGD steps with their data, after a few untimed warm-up steps;
 :func:`interleaved` compares several such measurements fairly on a busy machine.
 
-Introduced in {ref}`ch-cifar10` (seconds per step) and {ref}`ch-gpu`
+Introduced in {ref}`ch-cpu-time` (seconds per step, interleaved) and {ref}`ch-gpu`
 (synchronising, the stopwatch); {ref}`ch-fast` shows the stopwatch.
 """
 from __future__ import annotations
@@ -80,7 +80,7 @@ def sgd_step(model: nn.Module, optimizer: torch.optim.Optimizer, inputs: torch.T
     """One training step: forward, cross-entropy loss, backward, update; returns the loss.
 
     The loss stays on the device: reading it (``.item()``) would make the CPU
-    wait for the GPU. Introduced in {ref}`ch-cifar10`.
+    wait for the GPU. Introduced in {ref}`ch-cpu-time`.
     """
     optimizer.zero_grad()
     loss = nn.functional.cross_entropy(model(inputs), labels)
@@ -97,7 +97,7 @@ def seconds_per_step(model: nn.Module, batches: Iterable[tuple[torch.Tensor, tor
     :func:`blitz.batches.shuffled_batches`. The optimizer is the original
     recipe's (SGD, learning rate 0.001, momentum 0.9). The first ``warmup``
     steps (worker start-up, first allocations) are not timed; the CPU runs
-    with ``threads`` threads. Introduced in {ref}`ch-cifar10`.
+    with ``threads`` threads. Introduced in {ref}`ch-cpu-time`.
     """
     if steps < 1 or warmup < 0 or threads < 1:
         raise ValueError(f"need steps >= 1, warmup >= 0, threads >= 1; got {steps}, {warmup}, {threads}")
