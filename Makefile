@@ -6,6 +6,7 @@
 #   make gpu-pending  anywhere: pending notebooks for chapters not yet run; prose synced
 #   make gpu-check    anywhere: each GPU chapter's state; fails if one is stale or out of sync
 #   make notebooks    regenerate notebooks/*.ipynb (Colab/Binder) from the chapters
+#   make wordcount    prose words of Part I per chapter; fails above the budget (8,000)
 # Each sets itself up: a virtual environment in .venv and the data in $(DATA_DIR).
 
 PYTHON ?= python3
@@ -16,7 +17,7 @@ export BLITZ_DATA ?= $(CURDIR)/data
 # machines; elsewhere torchvision downloads the official files.
 SHARED_DATA ?= $(CURDIR)/../shared/data/cifar10-jpeg.tar.gz
 
-.PHONY: book test test-unit test-book test-site setup data clean notebooks gpu-outputs gpu-pending gpu-check bench
+.PHONY: book test test-unit test-book test-site setup data clean notebooks gpu-outputs gpu-pending gpu-check bench wordcount
 
 setup: $(VENV)/.installed
 
@@ -72,6 +73,10 @@ test-site: book tests/node_modules/.installed
 notebooks: setup
 	$(BIN)/python -m tools.notebooks
 
+# Part I must read in about an hour: its prose, counted by tools/wordcount.py (README, "Word count").
+wordcount: setup
+	$(BIN)/python -m tools.wordcount
+
 # GPU chapters (tools/gpu.py): every book/gpu/<name>.md; its notebook is book/<name>.ipynb.
 gpu-outputs: setup data
 	$(BIN)/python -m tools.gpu
@@ -82,7 +87,7 @@ gpu-pending: setup
 gpu-check: setup
 	$(BIN)/python -m tools.gpu --check
 
-# Train every CIFAR-10 recipe of chapter 4 on the CPU: time, images/s, accuracy, peak memory.
+# Train every CIFAR-10 recipe of chapters 4 and 6 on the CPU: time, images/s, accuracy, peak memory.
 bench: setup data
 	$(BIN)/python -m tools.bench cpu
 

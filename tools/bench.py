@@ -1,11 +1,11 @@
 """Benchmarks of the book's recipes (README, "Benchmarks"); run from the repository root.
 
 ``python -m tools.bench cpu`` (``make bench``) trains every CIFAR-10 recipe of
-chapter 4, each in a fresh Python process so that its peak memory is its own,
+chapters 4 and 6, each in a fresh Python process so that its peak memory is its own,
 and prints training seconds, images per second, test accuracy and peak
 resident memory.
 
-``python -m tools.bench gpu`` times chapter 6's final recipe (:data:`blitz.fast.RECIPE`)
+``python -m tools.bench gpu`` times chapter 7's final recipe (:data:`blitz.fast.RECIPE`)
 on a CUDA GPU: compilation and warm-up once, then several seeded runs, their
 mean and spread, against the chapter's target.
 """
@@ -34,7 +34,7 @@ from blitz.train import Recipe
 
 ROOT = Path(__file__).resolve().parents[1]  # the repository root: `python -m tools.bench` runs from there
 
-#: Every recipe of chapter 4: its network and its training recipe.
+#: Every CPU recipe of chapters 4 and 6: its network and its training recipe.
 RECIPES: dict[str, tuple[Callable[[], nn.Module], Recipe]] = {
     "original": (lambda: LeNet(in_channels=3), ORIGINAL),
     "fast": (lambda: LeNet(in_channels=3), FAST),
@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     cpu.add_argument("--recipe", action="append", choices=list(RECIPES), help="only these (repeatable)")
     one = sub.add_parser("one", help="run one recipe here and print its result as JSON")
     one.add_argument("name", choices=list(RECIPES))
-    gpu = sub.add_parser("gpu", help="time chapter 6's final recipe on a CUDA GPU, several runs")
+    gpu = sub.add_parser("gpu", help="time chapter 7's final recipe on a CUDA GPU, several runs")
     gpu.add_argument("--runs", type=int, default=5, help="timed runs, seeds 1..RUNS (default 5)")
     gpu.add_argument("--epochs", type=int, help="override the recipe's epochs")
     gpu.add_argument("--tiny", action="store_true", help="a few hundred images, any device: checks the code only")

@@ -11,7 +11,7 @@ and returns a new batch of the same shape, dtype and device. The random ones
 draw from an optional ``torch.Generator``, so a seeded generator gives the
 same augmentation every time.
 
-Introduced in {ref}`ch-cifar10` (the crop and flip of the CPU network,
+Introduced in {ref}`ch-cpu-time` (the crop and flip of the CPU network,
 :func:`crop_flip`); {ref}`ch-fast` explains how it works and uses it on the GPU.
 """
 from __future__ import annotations
@@ -110,7 +110,7 @@ def crop_flip(images: torch.Tensor, generator: torch.Generator | None = None, pa
     network sees new variants at every epoch. Cropping the window that starts
     at (dy, dx) of the padded image is shifting the image by ``pad - dy`` rows
     and ``pad - dx`` columns, which :func:`translate` does (its ``"zeros"``
-    mode fills in what the padding would). Introduced in {ref}`ch-cifar10`.
+    mode fills in what the padding would). Introduced in {ref}`ch-cpu-time`.
     """
     images = check_images(images)
     if not isinstance(pad, int) or pad < 0:

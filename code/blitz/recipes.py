@@ -1,7 +1,7 @@
-"""The training recipes of the CIFAR-10 chapter, each a :class:`~blitz.train.Recipe`.
+"""The training recipes of the CIFAR-10 chapters on the CPU, each a :class:`~blitz.train.Recipe`.
 
-``make bench`` trains each of them from scratch (tools/bench.py). Introduced
-in {ref}`ch-cifar10`.
+``make bench`` trains each of them from scratch (tools/bench.py). ``ORIGINAL``
+is introduced in {ref}`ch-cifar10`, ``FAST`` and ``CNN`` in {ref}`ch-cpu-time`.
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 A high learning rate at the very first steps, when the weights are random,
 can throw training off; rising to it over a few steps avoids that (warm-up:
 Goyal et al., 2017). Falling linearly to zero at the end lets the last steps
-settle (one-cycle: Smith and Topin, 2017). Introduced in {ref}`ch-cifar10`;
+settle (one-cycle: Smith and Topin, 2017). Introduced in {ref}`ch-cpu-time`;
 {ref}`ch-fast` uses it too.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ def lr_factor(step: int, total: int, warmup: int) -> float:
     steps, then a linear fall to 0 at ``total``.
 
     Used as ``LambdaLR(optimizer, lambda s: lr_factor(s, total, warmup))``.
-    Introduced in {ref}`ch-cifar10`.
+    Introduced in {ref}`ch-cpu-time`.
     """
     if step < warmup:
         return (step + 1) / warmup

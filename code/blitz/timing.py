@@ -4,18 +4,22 @@ GPU calls return as soon as the work is *queued*, so a CPU stopwatch alone
 measures how fast Python queues kernels. :class:`Stopwatch` waits for the
 device before it reads the clock (on a CUDA GPU it uses the GPU's own clock,
 CUDA events); on the CPU it is ``time.perf_counter``. :func:`seconds_per_step`
-times SGD steps with their data, after a few untimed warm-up steps.
+times SGD steps with their data, after a few untimed warm-up steps;
+:func:`interleaved` compares several such measurements fairly on a busy machine.
 
-Introduced in {ref}`ch-cifar10` (seconds per step) and {ref}`ch-gpu`
+Introduced in {ref}`ch-cpu-time` (seconds per step, interleaved) and {ref}`ch-gpu`
 (synchronising, the stopwatch); {ref}`ch-fast` shows the stopwatch.
 """
 from __future__ import annotations
 
+import statistics
 import time
-from typing import Iterable
+from typing import Callable, Iterable, Mapping, TypeVar
 
 import torch
 from torch import nn
+
+K = TypeVar("K")
 
 
 def synchronize(device: torch.device | str) -> None:
@@ -76,7 +80,7 @@ def sgd_step(model: nn.Module, optimizer: torch.optim.Optimizer, inputs: torch.T
     """One training step: forward, cross-entropy loss, backward, update; returns the loss.
 
     The loss stays on the device: reading it (``.item()``) would make the CPU
-    wait for the GPU. Introduced in {ref}`ch-cifar10`.
+    wait for the GPU. Introduced in {ref}`ch-cpu-time`.
     """
     optimizer.zero_grad()
     loss = nn.functional.cross_entropy(model(inputs), labels)
@@ -93,7 +97,7 @@ def seconds_per_step(model: nn.Module, batches: Iterable[tuple[torch.Tensor, tor
     :func:`blitz.batches.shuffled_batches`. The optimizer is the original
     recipe's (SGD, learning rate 0.001, momentum 0.9). The first ``warmup``
     steps (worker start-up, first allocations) are not timed; the CPU runs
-    with ``threads`` threads. Introduced in {ref}`ch-cifar10`.
+    with ``threads`` threads. Introduced in {ref}`ch-cpu-time`.
     """
     if steps < 1 or warmup < 0 or threads < 1:
         raise ValueError(f"need steps >= 1, warmup >= 0, threads >= 1; got {steps}, {warmup}, {threads}")
@@ -114,3 +118,20 @@ def seconds_per_step(model: nn.Module, batches: Iterable[tuple[torch.Tensor, tor
         return clock.stop() / steps
     finally:
         torch.set_num_threads(before)
+
+
+def interleaved(measures: Mapping[K, Callable[[], float]], repeats: int = 5) -> dict[K, float]:
+    """The median of ``repeats`` runs of each measurement, run in turn: A, B, C, A, B, C, ...
+
+    On a machine shared with other programs the speed drifts from minute to
+    minute. Measuring A for a while and then B for a while compares A's minute
+    with B's; taking turns spreads the drift over both, and the median ignores
+    the odd run that another program interrupted. Introduced in {ref}`ch-cpu-time`.
+    """
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1, got {repeats}")
+    runs: dict[K, list[float]] = {key: [] for key in measures}
+    for _ in range(repeats):
+        for key, measure in measures.items():
+            runs[key].append(measure())
+    return {key: statistics.median(values) for key, values in runs.items()}

@@ -29,11 +29,12 @@ REAL_DATA = data.data_dir()  # $BLITZ_DATA as the test run was started
 
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch):
-    """No test reaches the network, and none sees the caller's $BLITZ_DATA."""
+    """No test reaches the network, and none sees the caller's $BLITZ_DATA or $BLITZ_SMOKE."""
     def refuse(*args, **kwargs):
         raise OSError("network is unreachable (blocked by the tests)")
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.delenv("BLITZ_DATA", raising=False)
+    monkeypatch.delenv("BLITZ_SMOKE", raising=False)
 
 
 def pictures(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -110,6 +111,19 @@ def test_arrays_from_the_array_file(array_dir):
     np.testing.assert_array_equal(arrays.images.permute(0, 2, 3, 1).numpy(), written["test_images"])
     assert arrays.labels.tolist() == written["test_labels"].tolist()
     assert arrays.classes == CLASSES and arrays.source == load_cifar10(train=False, root=array_dir).source
+
+
+def test_smoke_runs_keep_every_kth_image(array_dir, monkeypatch):
+    written = np.load(array_dir / ARRAY_FILE)
+    monkeypatch.setenv("BLITZ_SMOKE", "1")
+    monkeypatch.setitem(data.SMOKE_STRIDE, True, 3)
+    monkeypatch.setitem(data.SMOKE_STRIDE, False, 4)
+    train, test = load_cifar10(train=True, root=array_dir), load_cifar10_arrays(train=False, root=array_dir)
+    assert len(train) == 10 and train.targets == written["train_labels"][::3].tolist()
+    np.testing.assert_array_equal(train.data, written["train_images"][::3])
+    np.testing.assert_array_equal(test.images.permute(0, 2, 3, 1).numpy(), written["test_images"][::4])
+    assert test.labels.tolist() == written["test_labels"][::4].tolist()
+    assert train.source.endswith("smoke run: one image in 3")
 
 
 def test_transform_is_applied(array_dir):
@@ -260,3 +274,13 @@ def test_real_copy():
         arrays = load_cifar10_arrays(train=train, root=REAL_DATA, download=False)
         assert arrays.images.shape == (10 * per_class, 3, 32, 32)
         assert arrays.labels.bincount().tolist() == [per_class] * 10
+
+
+def test_real_copy_in_smoke_mode(monkeypatch):
+    """Smoke runs get 500 training and 200 test images of all ten classes."""
+    if not (REAL_DATA / ARRAY_FILE).is_file() and not (REAL_DATA / data.OFFICIAL_FOLDER).is_dir():
+        pytest.skip(f"no CIFAR-10 copy in {REAL_DATA} (run `make data`)")
+    monkeypatch.setenv("BLITZ_SMOKE", "1")
+    for train, n in ((True, 500), (False, 200)):
+        arrays = load_cifar10_arrays(train=train, root=REAL_DATA, download=False)
+        assert len(arrays.labels) == n and arrays.labels.unique().tolist() == list(range(10))

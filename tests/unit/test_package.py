@@ -93,8 +93,8 @@ def test_every_module_serves_a_chapter() -> None:
     assert not unused, f"no chapter uses {sorted(unused)}: such code belongs in tools/ or nowhere"
 
 
-def test_chapter_4_needs_neither_resource_nor_chapter_6() -> None:
+def test_chapter_4_needs_neither_resource_nor_the_fast_gpu_code() -> None:
     code = _code(ROOT / "book" / "cifar10_cpu.md")
     assert "resource" not in {n.split(".")[0] for n in _imports(code)}  # absent on Windows
     reached = _reached(code)
-    assert not reached & {"fast", "fast_nets"}, f"chapter 4 reaches chapter 6's code: {sorted(reached)}"
+    assert not reached & {"fast", "fast_nets"}, f"chapter 4 reaches the fast GPU recipe (blitz.fast, chapter 7): {sorted(reached)}"

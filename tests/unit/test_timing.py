@@ -6,7 +6,7 @@ import torch
 
 from blitz.batches import shuffled_batches
 from blitz.lenet import LeNet
-from blitz.timing import Stopwatch, seconds_per_step, sgd_step, synchronize
+from blitz.timing import Stopwatch, interleaved, seconds_per_step, sgd_step, synchronize
 
 
 def test_stopwatch_measures_the_time_since_start():
@@ -56,3 +56,20 @@ def test_seconds_per_step_times_the_steps_it_is_given():
         seconds_per_step(LeNet(3), shuffled_batches(x, y, 4), steps=20)
     with pytest.raises(ValueError):
         seconds_per_step(LeNet(3), [], steps=0)
+
+
+def test_interleaved_takes_turns_and_returns_medians():
+    calls = []
+    samples = {"a": iter([3.0, 1.0, 2.0]), "b": iter([10.0, 30.0, 20.0])}
+
+    def measure(key):
+        def run():
+            calls.append(key)
+            return next(samples[key])
+        return run
+
+    medians = interleaved({"a": measure("a"), "b": measure("b")}, repeats=3)
+    assert calls == ["a", "b", "a", "b", "a", "b"]  # A, B, A, B, ..., not A, A, A, B, B, B
+    assert medians == {"a": 2.0, "b": 20.0}
+    with pytest.raises(ValueError, match="repeats"):
+        interleaved({"a": measure("a")}, repeats=0)
