@@ -31,7 +31,6 @@ from tools import deps
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "blitz_gpu"
-DATA_ARRAY = "cifar10-jpeg.npz"  # the JPEG copy of CIFAR-10 as arrays (python -m tools.cifar_jpeg)
 PENDING_TEXT = "(measured on the GPU run)"
 FAILING = ("stale", "unsynced")
 
@@ -104,9 +103,11 @@ def machine(root: Path) -> dict:
     """This CUDA run's facts: GPU, driver, versions, date, data copy, commit."""
     import torch
 
+    from blitz.data import ARRAY_FILE, OFFICIAL_FOLDER  # the loader's file names, in the loader's order
+
     data = Path(os.environ.get("BLITZ_DATA") or root / "data")
-    copy_used = ("official CIFAR-10 (torchvision files)" if (data / "cifar-10-batches-py").is_dir()
-                 else f"JPEG copy of CIFAR-10 ({DATA_ARRAY})" if (data / DATA_ARRAY).is_file() else "none found")
+    copy_used = ("official CIFAR-10 (torchvision files)" if (data / OFFICIAL_FOLDER).is_dir()
+                 else f"JPEG copy of CIFAR-10 ({ARRAY_FILE})" if (data / ARRAY_FILE).is_file() else "none found")
     commit = (root / ".git").exists() and _first_line("git", "-C", str(root), "rev-parse", "HEAD")
     return {"gpu": torch.cuda.get_device_name(0), "cuda": torch.version.cuda,
             "driver": _first_line("nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader") or "unknown",

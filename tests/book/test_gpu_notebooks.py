@@ -17,6 +17,7 @@ import nbformat
 import pytest
 import torch
 
+from blitz.data import ARRAY_FILE
 from tools import gpu
 
 TINY_BODY = """
@@ -159,8 +160,8 @@ def test_machine_facts(repo: Path, repo_root: Path, monkeypatch: pytest.MonkeyPa
     facts = gpu.machine(repo)  # a copy of the tree without .git, like the CUDA machine's
     assert facts["gpu"] == "Fake GPU" and facts["commit"] == "abc123" and facts["data"] == "none found"
     (repo / "data").mkdir()
-    (repo / "data" / gpu.DATA_ARRAY).write_bytes(b"")
-    assert gpu.DATA_ARRAY in gpu.machine(repo)["data"]
+    (repo / "data" / ARRAY_FILE).write_bytes(b"")
+    assert ARRAY_FILE in gpu.machine(repo)["data"]
     (repo / "data" / "cifar-10-batches-py").mkdir()
     assert gpu.machine(repo)["data"] == "official CIFAR-10 (torchvision files)"
     head = subprocess.run(["git", "-C", str(repo_root), "rev-parse", "HEAD"], capture_output=True, text=True)
