@@ -7,6 +7,7 @@
 #   make gpu-check    anywhere: each GPU chapter's state; fails if one is stale or out of sync
 #   make notebooks    regenerate notebooks/*.ipynb (Colab/Binder) from the chapters
 #   make wordcount    prose words of Part I per chapter; fails above the budget (8,000)
+#   make glossary-links  link each chapter's first use of a glossary term (read the diff)
 # Each sets itself up: a virtual environment in .venv and the data in $(DATA_DIR).
 
 PYTHON ?= python3
@@ -17,7 +18,7 @@ export BLITZ_DATA ?= $(CURDIR)/data
 # machines; elsewhere torchvision downloads the official files.
 SHARED_DATA ?= $(CURDIR)/../shared/data/cifar10-jpeg.tar.gz
 
-.PHONY: book test test-unit test-book test-site setup data clean notebooks gpu-outputs gpu-pending gpu-check bench wordcount
+.PHONY: book test test-unit test-book test-site setup data clean notebooks gpu-outputs gpu-pending gpu-check bench wordcount glossary-links
 
 setup: $(VENV)/.installed
 
@@ -76,6 +77,10 @@ notebooks: setup
 # Part I must read in about an hour: its prose, counted by tools/wordcount.py (README, "Word count").
 wordcount: setup
 	$(BIN)/python -m tools.wordcount
+
+# Appendix B's promise: each chapter links its first use of a term (README, "Glossary links").
+glossary-links: setup
+	$(BIN)/python -m tools.glossary
 
 # GPU chapters (tools/gpu.py): every book/gpu/<name>.md; its notebook is book/<name>.ipynb.
 gpu-outputs: setup data
