@@ -12,11 +12,13 @@ Introduced in {ref}`ch-gpu`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
+from typing import Sequence
 
 import torch
 
 from blitz.lenet import LeNet
-from blitz.timing import Stopwatch, sgd_step
+from blitz.timing import Stopwatch, interleaved, sgd_step
 
 
 @dataclass(frozen=True)
@@ -78,15 +80,25 @@ def train_images_per_second(device: torch.device | str, batch_size: int,
         rounds *= 2
 
 
-def sweep(device: torch.device | str, batch_sizes: list[int],
-          config: ThroughputConfig = ThroughputConfig()) -> dict[int, float]:
-    """``{batch_size: images per second}`` for each batch size, in the order given.
+def sweep(devices: Sequence[torch.device | str], batch_sizes: list[int],
+          config: ThroughputConfig = ThroughputConfig(), repeats: int = 3) -> dict[str, dict[int, float]]:
+    """``{device type: {batch_size: images per second}}``, every measurement taken in turns.
 
-    Introduced in {ref}`ch-gpu`.
+    Each (device, batch size) pair is one measurement of
+    :func:`train_images_per_second`; :func:`~blitz.timing.interleaved` runs
+    them in turns, ``repeats`` times, and keeps each one's median. The CPU
+    and the GPU are therefore timed in the same minutes: timing the whole
+    CPU curve first and the GPU's afterwards would compare two different
+    states of a shared machine. Introduced in {ref}`ch-gpu`.
     """
     if not batch_sizes:
         raise ValueError("batch_sizes must name at least one batch size")
-    return {b: train_images_per_second(device, b, config) for b in batch_sizes}
+    if not devices:
+        raise ValueError("devices must name at least one device")
+    named = {torch.device(d).type: torch.device(d) for d in devices}
+    medians = interleaved({(name, b): partial(train_images_per_second, d, b, config)
+                           for name, d in named.items() for b in batch_sizes}, repeats)
+    return {name: {b: medians[name, b] for b in batch_sizes} for name in named}
 
 
 def copy_gb_per_second(device: torch.device | str, megabytes: int = 64, pinned: bool = False,
