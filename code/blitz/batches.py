@@ -1,4 +1,4 @@
-"""Image batches held in memory: check them, normalise them once, slice them in a random order.
+"""Image batches held in memory: check them, normalise them once, hold some out, slice them in a random order.
 
 The original tutorial's ``DataLoader`` builds every batch image by image (PIL,
 ``ToTensor``, ``Normalize``, then stacking). When the whole data set already
@@ -60,3 +60,24 @@ def shuffled_batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int
     for start in range(0, end, batch_size):
         idx = order[start:start + batch_size]
         yield images[idx], labels[idx]
+
+
+def validation_split(images: torch.Tensor, labels: torch.Tensor, size: int,
+                     seed: int = 0) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+    """Hold out ``size`` random training examples: ``((fit_images, fit_labels), (val_images, val_labels))``.
+
+    Choosing a hyperparameter (a batch size, a learning rate) by its test
+    accuracy would tune the recipe to the test images, and the test accuracy
+    would no longer say how the network does on images it has never seen. So
+    choices are made on a *validation set* taken from the training images, and
+    the test set is used once, at the end. The split draws from its own
+    generator seeded with ``seed``: the same split at every run, and the
+    global random state untouched. Introduced in {ref}`ch-cpu-time`.
+    """
+    if len(images) != len(labels):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels")
+    if not 0 < size < len(images):
+        raise ValueError(f"size must be between 1 and {len(images) - 1} (the number of examples - 1), got {size}")
+    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed)).to(images.device)
+    fit, val = order[size:], order[:size]
+    return (images[fit], labels[fit]), (images[val], labels[val])

@@ -4,7 +4,7 @@ import torch
 from PIL import Image
 from torchvision import transforms
 
-from blitz.batches import check_images, normalize, shuffled_batches
+from blitz.batches import check_images, normalize, shuffled_batches, validation_split
 
 
 def test_normalize_matches_totensor_and_normalize():
@@ -66,3 +66,26 @@ def test_the_same_seed_gives_the_same_order():
     first = [b for _, b in shuffled_batches(x, y, 7, torch.Generator().manual_seed(3))]
     again = [b for _, b in shuffled_batches(x, y, 7, torch.Generator().manual_seed(3))]
     assert all(torch.equal(a, b) for a, b in zip(first, again))
+
+
+def test_validation_split_holds_out_disjoint_examples_and_is_reproducible():
+    images = torch.arange(100).view(100, 1, 1, 1).expand(100, 3, 2, 2).to(torch.uint8)
+    labels = torch.arange(100) % 10
+    state = torch.get_rng_state()
+    (fit_x, fit_y), (val_x, val_y) = validation_split(images, labels, 20, seed=3)
+    assert torch.equal(torch.get_rng_state(), state)  # the global random state is untouched
+    assert (len(fit_x), len(val_x)) == (80, 20)
+    fit_ids, val_ids = set(fit_x[:, 0, 0, 0].tolist()), set(val_x[:, 0, 0, 0].tolist())
+    assert not fit_ids & val_ids and fit_ids | val_ids == set(range(100))  # every example once
+    assert torch.equal(fit_y, fit_x[:, 0, 0, 0].long() % 10) and torch.equal(val_y, val_x[:, 0, 0, 0].long() % 10)
+    assert sorted(val_ids) != list(range(20))  # random, not the first examples
+    again = validation_split(images, labels, 20, seed=3)
+    assert torch.equal(again[1][0], val_x) and not torch.equal(validation_split(images, labels, 20, seed=4)[1][0], val_x)
+
+
+@pytest.mark.parametrize("size", [0, 100, -1])
+def test_validation_split_rejects_bad_sizes(size):
+    with pytest.raises(ValueError, match="size must be"):
+        validation_split(torch.zeros(100, 3, 2, 2), torch.zeros(100), size)
+    with pytest.raises(ValueError, match="labels"):
+        validation_split(torch.zeros(100, 3, 2, 2), torch.zeros(99), 10)
