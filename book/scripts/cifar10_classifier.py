@@ -15,8 +15,8 @@ What differs from the original (the book's errata list each fix):
 - ``next(dataiter)`` instead of ``dataiter.next()``, which no longer exists;
 - ``torch.flatten(x, 1)`` instead of ``x.view(-1, 16 * 5 * 5)``, and
   ``outputs.argmax(1)`` instead of ``torch.max(outputs.data, 1)``;
-- ``num_workers=0``: worker processes cost more than they save for these
-  tiny images, and need a ``__main__`` guard on Windows and macOS;
+- ``num_workers=0``: on a machine with few cores, worker processes compete
+  with training for them (the book measures it on two cores);
 - ``net.eval()`` before testing, and the per-class count loops over each
   batch instead of ``range(4)``;
 - the trained weights are saved as a ``state_dict`` and loaded back with
