@@ -44,7 +44,7 @@ class Net(nn.Module):
     def __init__(self):
         super().__init__()
         self.conv1 = nn.Conv2d(3, 6, 5)
-        self.pool = nn.MaxPool2d(2, 2)  # a square window: 2 means (2, 2)
+        self.pool = nn.MaxPool2d(2, 2)  # a 2x2 window (2 means (2, 2)), stride 2
         self.conv2 = nn.Conv2d(6, 16, 5)
         self.fc1 = nn.Linear(16 * 5 * 5, 120)
         self.fc2 = nn.Linear(120, 84)
