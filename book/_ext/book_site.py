@@ -100,6 +100,11 @@ def build_commit(root: Path) -> str:
     return head + ("+dirty" if dirty else "")
 
 
+def short_commit(commit: str) -> str:
+    """``abcdef123456`` (12 hex digits), with ``+dirty`` kept when the tree had changes."""
+    return commit[:12] + ("+dirty" if commit.endswith("+dirty") else "")
+
+
 def commit_url(repository_url: str, commit: str) -> str:
     """The repository's page of ``commit`` ("" for an unknown or uncommitted build)."""
     if not repository_url or not re.fullmatch(r"[0-9a-f]{40}", commit):
@@ -110,8 +115,7 @@ def commit_url(repository_url: str, commit: str) -> str:
 def add_commit(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
     """Put the build's commit in the page context (read by book/_templates/extra-footer.html)."""
     commit = getattr(app.env, "book_commit", "")
-    short = commit[:12] + ("+dirty" if commit.endswith("+dirty") else "")
-    context["book_commit"] = short
+    context["book_commit"] = short_commit(commit)
     context["book_commit_url"] = commit_url(app.config.html_theme_options.get("repository_url", ""), commit)
 
 
@@ -140,9 +144,11 @@ def remember_commit(app: Sphinx) -> None:
     previous = getattr(app.env, "book_commit", None)
     app.env.book_commit_changed = previous is not None and previous != commit
     app.env.book_commit = commit
-    if app.builder.format == "latex" and commit:
-        app.config.latex_elements["releasename"] = "Version"
-        app.config.release = f"{app.config.release}, commit {commit[:12]}"
+    if app.builder.format == "latex":
+        # The title page prints "<releasename> <release>"; the builder has read both already.
+        app.builder.context["releasename"] = "Version"
+        if commit:
+            app.builder.context["release"] = f"{app.config.release}, commit {short_commit(commit)}"
 
 
 def all_pages_if_new_commit(app: Sphinx, env: Any, added: set[str], changed: set[str],
