@@ -13,6 +13,7 @@
    myst-nb writes with a label that differs from their text, by
    book/_static/a11y.js. The colour mode is ``html_context: {default_mode: auto}``
    in _config.yml.
+   The bibliography's entries become list items (:func:`citation_list_items`).
 4. Publishing: the commit the site was built from, shown with the version in
    the footer (book/_templates/extra-footer.html); a link to the PDF of the
    book in every page's download menu (``make downloads`` puts it in
@@ -80,6 +81,20 @@ def dedupe_scripts(
             unique.append(script)
     if "script_files" in context:
         context["script_files"][:] = unique
+
+
+def citation_list_items(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """Make the references page's entries list items.
+
+    docutils writes the bibliography as ``<div role="list">`` holding entries
+    with ``role="doc-biblioentry"``, a role ARIA no longer allows inside a list
+    (axe-core rule aria-required-children, critical): screen readers then see
+    an empty list. As list items they are read as the list they are.
+    """
+    if "doc-biblioentry" in context.get("body", ""):
+        context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
 
 
 def build_commit(root: Path) -> str:
@@ -185,6 +200,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", retarget_launch_buttons, priority=900)
     app.connect("html-page-context", dedupe_scripts, priority=900)
     app.connect("html-page-context", add_commit)
+    app.connect("html-page-context", citation_list_items)
     app.connect("html-page-context", add_pdf_button, priority=900)
     app.add_post_transform(LatexAppendices)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

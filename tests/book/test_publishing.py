@@ -129,3 +129,11 @@ def test_theme_buttons_are_accessible_without_javascript() -> None:
     assert "aria-label" not in search
     icons = re.findall(r'<i class="theme-switch[^>]*>', html)
     assert len(icons) == 3 and all('aria-hidden="true"' in i and "title=" not in i for i in icons)
+
+
+def test_references_page_lists_every_entry_as_a_list_item() -> None:
+    html = (HTML / "book" / "references.html").read_text(encoding="utf-8")
+    bib = (ROOT / "book" / "references.bib").read_text(encoding="utf-8")
+    entries = len(re.findall(r"^@\w+\{", bib, re.M))
+    assert html.count('class="citation" id=') == entries
+    assert 'role="doc-biblioentry"' not in html and html.count('role="listitem"') >= entries
