@@ -13,7 +13,8 @@
    myst-nb writes with a label that differs from their text, by
    book/_static/a11y.js. The colour mode is ``html_context: {default_mode: auto}``
    in _config.yml.
-   The bibliography's entries become list items (:func:`citation_list_items`).
+   The bibliography's entries become list items (:func:`citation_list_items`);
+   citations are author-year in round brackets (:class:`RoundAuthorYear`).
 4. Publishing: the commit the site was built from, shown with the version in
    the footer (book/_templates/extra-footer.html); a link to the PDF of the
    book in every page's download menu (``make downloads`` puts it in
@@ -36,6 +37,12 @@ from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import SphinxPostTransform
+
+from dataclasses import dataclass, field
+
+import sphinxcontrib.bibtex.plugin
+from sphinxcontrib.bibtex.style.referencing import BracketStyle
+from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
 
 NOTEBOOK_DIR = "notebooks"
 #: Where ``make downloads`` puts the PDF and the notebook zip, inside the HTML output.
@@ -95,6 +102,30 @@ def citation_list_items(
     """
     if "doc-biblioentry" in context.get("body", ""):
         context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
+
+
+def _round() -> BracketStyle:
+    return BracketStyle(left="(", right=")")
+
+
+@dataclass
+class RoundAuthorYear(AuthorYearReferenceStyle):
+    """Author-year citations in round brackets: "Goyal et al. (2017)", "(Goyal et al., 2017)".
+
+    sphinxcontrib-bibtex's ``author_year`` uses square brackets; this is the same
+    style with the brackets readers of papers expect (``bibtex_reference_style:
+    author_year_round`` in _config.yml).
+    """
+
+    bracket_textual: BracketStyle = field(default_factory=_round)
+    bracket_parenthetical: BracketStyle = field(default_factory=_round)
+    bracket_author: BracketStyle = field(default_factory=_round)
+    bracket_label: BracketStyle = field(default_factory=_round)
+    bracket_year: BracketStyle = field(default_factory=_round)
+
+
+sphinxcontrib.bibtex.plugin.register_plugin(
+    "sphinxcontrib.bibtex.style.referencing", "author_year_round", RoundAuthorYear)
 
 
 def build_commit(root: Path) -> str:
