@@ -8,6 +8,10 @@
 #   make notebooks    regenerate notebooks/*.ipynb (Colab/Binder) from the chapters
 #   make wordcount    prose words of Part I per chapter; fails above the budget (8,000)
 #   make glossary-links  link each chapter's first use of a glossary term (read the diff)
+# Publishing (README, "Publishing"):
+#   make pdf          the whole book as a PDF (XeLaTeX): _build/latex/learn-pytorch-in-one-hour.pdf
+#   make downloads    the PDF and a zip of the notebooks in _build/html/downloads/ (linked by the site)
+#   make release      HTML archive, PDF and notebook zip of this version, with SHA256SUMS, in _build/release/
 # Each sets itself up: a virtual environment in .venv and the data in $(DATA_DIR).
 
 PYTHON ?= python3
@@ -18,7 +22,12 @@ export BLITZ_DATA ?= $(CURDIR)/data
 # machines; elsewhere torchvision downloads the official files.
 SHARED_DATA ?= $(CURDIR)/../shared/data/cifar10-jpeg.tar.gz
 
-.PHONY: book test test-unit test-book test-site setup data clean notebooks gpu-outputs gpu-pending gpu-check bench wordcount glossary-links
+.PHONY: book test test-unit test-book test-site setup data clean notebooks gpu-outputs gpu-pending gpu-check bench wordcount glossary-links pdf downloads release
+
+# TORCH_INDEX=https://download.pytorch.org/whl/cpu installs torch and torchvision (the
+# versions pinned in requirements.txt) from PyTorch's CPU index: about 200 MB instead
+# of PyPI's CUDA build (about 5 GB). The workflows in .github/workflows set it.
+TORCH_INDEX ?=
 
 setup: $(VENV)/.installed
 
@@ -27,6 +36,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	  || { echo "error: the book needs Python >= 3.11 (the pins in requirements.txt have no older builds); set PYTHON=python3.11 or newer" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+	$(if $(TORCH_INDEX),grep -E '^(torch|torchvision)==' requirements.txt | xargs $(BIN)/python -m pip install -q --index-url $(TORCH_INDEX))
 	$(BIN)/python -m pip install -q -r requirements.txt
 	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $@
@@ -56,8 +66,27 @@ tests/node_modules/.installed: tests/package.json tests/package-lock.json
 	cd tests && npm ci --no-audit --no-fund
 	touch $@
 
-# Three tiers (tests/unit, tests/book, tests/site); `make test` runs them all.
-test: book tests/node_modules/.installed
+# The PDF: jb's LaTeX builder (XeLaTeX with xeCJK and the Noto CJK fonts, _config.yml
+# `latex:`), from the same execution cache as the site, so no chapter runs again.
+# System packages: .ci/install pdf (texlive-xetex, texlive-lang-chinese, latexmk, fonts).
+PDF := _build/latex/learn-pytorch-in-one-hour.pdf
+
+pdf: setup data
+	$(BIN)/jb build . --builder pdflatex -W -n --keep-going
+	@test -f $(PDF) && echo "pdf: $(PDF)"
+
+# What the site links for offline readers: the PDF and a zip of every notebook.
+downloads: pdf
+	$(BIN)/python -m tools.downloads site
+
+# A release (README, "Publishing"): the site as an archive, the PDF and the notebook zip,
+# named with the version (_config.yml, sphinx.config.release), and SHA256SUMS.
+release: book downloads
+	$(BIN)/python -m tools.downloads release
+
+# Three tiers (tests/unit, tests/book, tests/site); `make test` runs them all. The book
+# tier reads the PDF and the site's downloads, the site tier follows their links.
+test: book downloads tests/node_modules/.installed
 	$(BIN)/python -m pytest tests/unit tests/book tests/site
 
 # The package and the tools alone: no book build, no browser (seconds; `data` for the
@@ -65,10 +94,10 @@ test: book tests/node_modules/.installed
 test-unit: setup data
 	$(BIN)/python -m pytest tests/unit
 
-test-book: book
+test-book: book downloads
 	$(BIN)/python -m pytest tests/book
 
-test-site: book tests/node_modules/.installed
+test-site: book downloads tests/node_modules/.installed
 	$(BIN)/python -m pytest tests/site
 
 notebooks: setup

@@ -8,17 +8,49 @@
    branch stay where the theme reads them (_config.yml ``repository:``).
 2. A script that several extensions register twice is included only once
    (sphinx-thebe's inline configuration, else the page raises a JS error).
-3. Accessibility fixes of the theme's buttons (book/_static/a11y.js) and an
-   explicit colour mode.
+3. Accessibility: the theme's search and colour-mode buttons are fixed by
+   template overrides (book/_templates); the collapsed cells' summaries, which
+   myst-nb writes with a label that differs from their text, by
+   book/_static/a11y.js. The colour mode is ``html_context: {default_mode: auto}``
+   in _config.yml.
+   The bibliography's entries become list items (:func:`citation_list_items`);
+   citations are author-year in round brackets (:class:`RoundAuthorYear`).
+4. Publishing: the commit the site was built from, shown with the version in
+   the footer (book/_templates/extra-footer.html); a link to the PDF of the
+   book in every page's download menu (``make downloads`` puts it in
+   ``_build/html/downloads/``).
+5. The PDF (LaTeX builder): the parts of _toc.yml become LaTeX parts
+   (sphinx-jupyterbook-latex); the last one, "Appendices", starts with
+   ``\appendix``, so its chapters are lettered appendices, and their titles
+   lose the "Appendix A: " that the HTML pages show. The title page shows the
+   version and the commit.
 """
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+import os
+import re
+import subprocess
+from pathlib import Path, PurePosixPath
 from typing import Any
 
+from docutils import nodes
+from sphinx import addnodes
 from sphinx.application import Sphinx
+from sphinx.transforms.post_transforms import SphinxPostTransform
+
+from dataclasses import dataclass, field
+
+import sphinxcontrib.bibtex.plugin
+from sphinxcontrib.bibtex.style.referencing import BracketStyle
+from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
 
 NOTEBOOK_DIR = "notebooks"
+#: Where ``make downloads`` puts the PDF and the notebook zip, inside the HTML output.
+DOWNLOAD_DIR = "downloads"
+PDF_NAME = "learn-pytorch-in-one-hour.pdf"
+#: The caption of the last part of _toc.yml; its chapters are the appendices.
+APPENDIX_CAPTION = "Appendices"
+APPENDIX_PREFIX = re.compile(r"^Appendix [A-Z]:\s*")
 
 
 def notebook_path(pagename: str) -> str:
@@ -58,17 +90,148 @@ def dedupe_scripts(
         context["script_files"][:] = unique
 
 
-def default_mode(
+def citation_list_items(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
-    """Give the theme an explicit colour mode (else the page logs "invalid theme mode")."""
-    if not context.get("default_mode"):
-        context["default_mode"] = "auto"
+    """Make the references page's entries list items.
+
+    docutils writes the bibliography as ``<div role="list">`` holding entries
+    with ``role="doc-biblioentry"``, a role ARIA no longer allows inside a list
+    (axe-core rule aria-required-children, critical): screen readers then see
+    an empty list. As list items they are read as the list they are.
+    """
+    if "doc-biblioentry" in context.get("body", ""):
+        context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
+
+
+def _round() -> BracketStyle:
+    return BracketStyle(left="(", right=")")
+
+
+@dataclass
+class RoundAuthorYear(AuthorYearReferenceStyle):
+    """Author-year citations in round brackets: "Goyal et al. (2017)", "(Goyal et al., 2017)".
+
+    sphinxcontrib-bibtex's ``author_year`` uses square brackets; this is the same
+    style with the brackets readers of papers expect (``bibtex_reference_style:
+    author_year_round`` in _config.yml).
+    """
+
+    bracket_textual: BracketStyle = field(default_factory=_round)
+    bracket_parenthetical: BracketStyle = field(default_factory=_round)
+    bracket_author: BracketStyle = field(default_factory=_round)
+    bracket_label: BracketStyle = field(default_factory=_round)
+    bracket_year: BracketStyle = field(default_factory=_round)
+
+
+sphinxcontrib.bibtex.plugin.register_plugin(
+    "sphinxcontrib.bibtex.style.referencing", "author_year_round", RoundAuthorYear)
+
+
+def build_commit(root: Path) -> str:
+    """The commit the book is built from: ``BOOK_COMMIT``, else git's HEAD ("" if unknown).
+
+    A working tree with uncommitted changes gets a ``+dirty`` suffix, so that a
+    page never claims to be a commit it is not.
+    """
+    if os.environ.get("BOOK_COMMIT"):
+        return os.environ["BOOK_COMMIT"]
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    return head + ("+dirty" if dirty else "")
+
+
+def short_commit(commit: str) -> str:
+    """``abcdef123456`` (12 hex digits), with ``+dirty`` kept when the tree had changes."""
+    return commit[:12] + ("+dirty" if commit.endswith("+dirty") else "")
+
+
+def commit_url(repository_url: str, commit: str) -> str:
+    """The repository's page of ``commit`` ("" for an unknown or uncommitted build)."""
+    if not repository_url or not re.fullmatch(r"[0-9a-f]{40}", commit):
+        return ""
+    return f"{repository_url.rstrip('/')}/commit/{commit}"
+
+
+def add_commit(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+    """Put the build's commit in the page context (read by book/_templates/extra-footer.html)."""
+    commit = getattr(app.env, "book_commit", "")
+    context["book_commit"] = short_commit(commit)
+    context["book_commit_url"] = commit_url(app.config.html_theme_options.get("repository_url", ""), commit)
+
+
+def add_pdf_button(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+    """Add "PDF of the book" to the download menu of every page that has one."""
+    for group in context.get("header_buttons", []):
+        if group.get("label") == "download-buttons":
+            group.setdefault("buttons", []).append({
+                "type": "link",
+                "url": context["pathto"](f"{DOWNLOAD_DIR}/{PDF_NAME}", 1),
+                "text": "The whole book (.pdf)",
+                "tooltip": "Download the whole book as a PDF",
+                "icon": "fas fa-book",
+                "label": "download-book-pdf-button",
+            })
+
+
+def remember_commit(app: Sphinx) -> None:
+    """Find the commit once per build; on the PDF's title page it follows the version.
+
+    A page is only written again when it changed, so a new commit would leave
+    the old one in the footer of every other page: then every page is outdated
+    (:func:`all_pages_if_new_commit`). Execution is cached, so this costs a re-read.
+    """
+    commit = build_commit(Path(app.confdir))
+    previous = getattr(app.env, "book_commit", None)
+    app.env.book_commit_changed = previous is not None and previous != commit
+    app.env.book_commit = commit
+    if app.builder.format == "latex":
+        # The title page prints "<releasename> <release>"; the builder has read both already.
+        app.builder.context["releasename"] = "Version"
+        if commit:
+            app.builder.context["release"] = f"{app.config.release}, commit {short_commit(commit)}"
+
+
+def all_pages_if_new_commit(app: Sphinx, env: Any, added: set[str], changed: set[str],
+                            removed: set[str]) -> list[str]:
+    """Every page, when the commit differs from the last build's (the footer shows it)."""
+    return sorted(env.found_docs) if getattr(env, "book_commit_changed", False) else []
+
+
+class LatexAppendices(SphinxPostTransform):
+    """In the PDF, start the "Appendices" part with ``\\appendix`` and drop "Appendix A: "."""
+
+    default_priority = 800  # after sphinx-jupyterbook-latex has made the parts (700)
+    builders = ("latex",)
+
+    def run(self, **kwargs: Any) -> None:
+        for part in list(self.document.findall(addnodes.start_of_file)):
+            if part.get("docname") != APPENDIX_CAPTION:
+                continue
+            wrapper = part.parent
+            wrapper.parent.insert(wrapper.parent.index(wrapper),
+                                  nodes.raw("", "\\appendix\n", format="latex"))
+            for chapter in part.findall(addnodes.start_of_file, include_self=False):
+                section = next(chapter.findall(nodes.section), None)
+                title = section.next_node(nodes.title) if section is not None else None
+                if title is not None and title.children and isinstance(title[0], nodes.Text):
+                    text = APPENDIX_PREFIX.sub("", title[0].astext())
+                    title[0] = nodes.Text(text[:1].upper() + text[1:])
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    app.connect("html-page-context", default_mode)
     app.add_js_file("a11y.js")  # book/_static/a11y.js
+    app.connect("builder-inited", remember_commit)
+    app.connect("env-get-outdated", all_pages_if_new_commit)
     app.connect("html-page-context", retarget_launch_buttons, priority=900)
     app.connect("html-page-context", dedupe_scripts, priority=900)
+    app.connect("html-page-context", add_commit)
+    app.connect("html-page-context", citation_list_items)
+    app.connect("html-page-context", add_pdf_button, priority=900)
+    app.add_post_transform(LatexAppendices)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

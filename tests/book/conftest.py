@@ -63,8 +63,9 @@ def project_book(repo_root: Path) -> Callable[[Path, list[str]], Path]:
         config.pop("logo", None)
         config["exclude_patterns"] = ["_build"]
         (root / "_config.yml").write_text(yaml.safe_dump(config))
-        for folder in ("_ext", "_static"):
+        for folder in ("_ext", "_static", "_templates", "_latex"):
             shutil.copytree(repo_root / "book" / folder, root / "book" / folder, dirs_exist_ok=True)
+        shutil.copyfile(repo_root / "book" / "references.bib", root / "book" / "references.bib")
         shutil.copytree(repo_root / "tools", root / "tools", dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("__pycache__"))
         (root / "book" / "intro.md").write_text("# Throwaway book\n\nFor tests only.\n")
