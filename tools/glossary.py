@@ -33,8 +33,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 GLOSSARY = "book/glossary.md"
-#: Pages of the book that are not chapters (they define terms, or list the original's words).
-NOT_CHAPTERS = {"book/intro", "book/glossary", "book/errata"}
+#: Pages of the book that are not chapters (the landing page, and appendices that define terms or list sources).
+NOT_CHAPTERS = {"book/intro", "book/glossary", "book/errata", "book/references"}
 #: Terms whose glossary sense holds only in these pages (by page name); elsewhere the word means something else.
 ONLY_IN: dict[str, set[str]] = {
     **{term: {"distributed"} for term in (
