@@ -99,6 +99,7 @@ def expose(dists: list[metadata.Distribution], folder: Path) -> None:
 def _venv_env(source: Path, kernels: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
     env.update(BLITZ_SMOKE=os.environ.get("BLITZ_SMOKE", "1"), BLITZ_SOURCE=str(source),
+               BLITZ_DATA=os.environ.get("BLITZ_DATA") or str(ROOT / "data"),  # as the Makefile sets it
                CUDA_VISIBLE_DEVICES="", JUPYTER_PATH=str(kernels), PIP_DISABLE_PIP_VERSION_CHECK="1",
                MPLBACKEND="Agg")
     return env
