@@ -5,7 +5,7 @@
 #   make gpu-outputs  on a CUDA machine: execute them and store book/<name>.ipynb
 #   make gpu-pending  anywhere: pending notebooks for chapters not yet run; prose synced
 #   make gpu-check    anywhere: each GPU chapter's state; fails if one is stale or out of sync
-#   make notebooks    regenerate notebooks/*.ipynb (Colab/Binder) from the chapters
+#   make notebooks    regenerate notebooks/*.ipynb (Colab/Binder) from the chapters and the build
 #   make wordcount    prose words of Part I per chapter; fails above the budget (8,000)
 #   make glossary-links  link each chapter's first use of a glossary term (read the diff)
 # Publishing (README, "Publishing"):
@@ -100,7 +100,8 @@ test-book: book downloads
 test-site: book downloads tests/node_modules/.installed
 	$(BIN)/python -m pytest tests/site
 
-notebooks: setup
+# The notebooks read the build (glued values, figures, cross-references): build first.
+notebooks: book
 	$(BIN)/python -m tools.notebooks
 
 # Part I must read in about an hour: its prose, counted by tools/wordcount.py (README, "Word count").

@@ -1,20 +1,51 @@
 """Generate the runnable notebooks (notebooks/<chapter>.ipynb) that Colab and Binder open.
 
-Colab cannot run a MyST Markdown file, so every chapter gets an .ipynb made
-from its source: ``book/<name>.md`` through jupytext, or, for a GPU chapter
-whose executed notebook is stored as ``book/<name>.ipynb``, that notebook with
-its CUDA outputs kept. The chapters are read from ``_toc.yml``, so a new
-chapter gets a notebook without any edit here. Each notebook starts with one
-install cell (:func:`install_cell`); its other code cells are the chapter's,
-unchanged (``tests/test_notebooks.py`` checks that).
+A notebook reads like the chapter's page, not like its MyST source: the book
+is built first (``make notebooks`` depends on ``make book``) and this module
+rewrites each chapter with what the build produced.
+
+* **Markdown.** Every ``literalinclude`` becomes the code it shows (a Markdown
+  code block, read by Sphinx's own reader, so it is the page's code); every
+  glue role becomes its value formatted as the page shows it (myst-nb's own
+  formatter, on the outputs of the executed chapter in the build's
+  jupyter-cache, or of a GPU chapter's stored notebook); a glued figure becomes
+  a Markdown image attached to its cell, with its caption and number;
+  admonitions become titled block quotes, dropdowns ``<details>``;
+  cross-references become links to the page on the published site
+  (``html: baseurl:`` in ``_config.yml``, titles and anchors from the build's
+  ``objects.inv``, figure numbers from the built page), glossary terms
+  (``{term}``) links to their entry on the glossary page, ``{download}``
+  links to the file as the site serves it; labels disappear.
+  Syntax this rewrite does not know fails loudly, naming the chapter.
+* **Code.** The chapter's code cells, with the build plumbing taken out:
+  ``from myst_nb import glue`` and ``glue(...)`` statements (the reader's
+  runtime has no myst-nb and needs none), and cells that only glue. Cells
+  the page hides (``remove-cell``: set-up, checks) keep their code as cells
+  marked hidden, since later cells may use what they define; exercise answers
+  (``hide-cell``) become collapsed ``<details>`` with their code. Everything
+  else is the chapter's code, unchanged (``tests/book/test_notebooks.py``
+  checks both).
+* **Install cell.** One cell first: install ``blitz`` from the exact commit
+  whose ``code/`` the notebook was generated with (:func:`package_commit`).
+
+Chapters are read from ``_toc.yml``: a new chapter gets a notebook with no edit
+here. Why not sphinx-tojupyter (QuantEcon's builder): see README, "Run a
+chapter in Colab or Binder".
 
 Run ``make notebooks`` (``python -m tools.notebooks``) after editing a chapter.
 """
 from __future__ import annotations
 
 import argparse
+import ast
+import hashlib
+import html
+import posixpath
 import re
+import subprocess
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import jupytext
@@ -25,21 +56,46 @@ from tools import gpu
 
 #: The folder, relative to the repository root, that holds the generated notebooks.
 NOTEBOOK_DIR = "notebooks"
+#: What the generator reads from the build (``make book``).
+BUILD_DIR = "_build"
+#: Paths whose content the install cell's commit must match (what ``pip install`` builds).
+PACKAGE_PATHS = ("code", "pyproject.toml")
 
-#: Modules a chapter may import that are not dependencies of ``blitz``, and the
-#: pip requirement that provides each (Colab lacks them).
-EXTRA_REQUIREMENTS = {"myst_nb": "myst-nb>=1.1"}
+_LABEL = re.compile(r"^\(([^()\s]+)\)=\s*$")
+_COMMENT = re.compile(r"^%(?!%).*$")
+_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|:{3,})(?P<rest>.*)$")
+_DIRECTIVE = re.compile(r"^\{(?P<name>[\w:.-]+)\}\s*(?P<arg>.*)$")
+_ROLE_OR_CODE = re.compile(r"\{(?P<name>[\w:.-]+)\}`(?P<content>[^`]*)`|(`+)[^`]+?\3")
+#: What a glued value becomes with ``mask_glue`` (a notebook whose measured numbers do not matter).
+GLUE_MASK = "\u27e8glued value\u27e9"
+_ADMONITIONS = {"admonition", "note", "warning", "tip", "important", "caution", "attention",
+                "danger", "error", "hint", "seealso"}
 
-_IMPORT = re.compile(r"^\s*(?:from|import)\s+([A-Za-z_][\w]*)", re.MULTILINE)
+
+class NotebookError(ValueError):
+    """A chapter uses syntax the rewrite does not know, or the build it needs is missing."""
+
+
+# --- the repository: config, chapters, commit -------------------------------
+
+def _config(root: Path) -> dict:
+    return yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
 
 
 def repository(root: Path) -> tuple[str, str]:
     """Return (url, branch) from ``_config.yml`` ``repository:``, the one place they are set."""
-    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
-    repo = config.get("repository") or {}
+    repo = _config(root).get("repository") or {}
     if "url" not in repo:
         raise ValueError(f"{root / '_config.yml'} has no repository: url: (needed for the install cell)")
     return str(repo["url"]).rstrip("/"), str(repo.get("branch", "main"))
+
+
+def site_url(root: Path) -> str:
+    """The published site, ``html: baseurl:`` in ``_config.yml`` (ends with a slash)."""
+    url = ((_config(root).get("html") or {}).get("baseurl") or "").strip()
+    if not url:
+        raise ValueError(f"{root / '_config.yml'} has no html: baseurl: (cross-references link there)")
+    return url.rstrip("/") + "/"
 
 
 def _toc_files(entry: Any) -> list[str]:
@@ -87,61 +143,475 @@ def is_gpu_chapter(root: Path, name: str) -> bool:
     return name in gpu.chapters(root)
 
 
-def extra_requirements(code: str) -> list[str]:
-    """Pip requirements for the modules ``code`` imports that the package does not bring."""
-    modules = set(_IMPORT.findall(code))
-    return sorted(req for module, req in EXTRA_REQUIREMENTS.items() if module in modules)
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True)
 
 
-def install_cell(url: str, branch: str, extras: list[str]) -> str:
-    """The first cell of every notebook: install ``blitz`` (and extras) if missing.
+def package_commit(root: Path) -> str:
+    """The last commit that changed the package (``code/``, ``pyproject.toml``).
 
-    pip keeps a torch/torchvision that already satisfies the package's
-    requirements (Colab's), so nothing large is reinstalled. ``BLITZ_SOURCE``
+    The install cell installs ``blitz`` from it. Refuses when the working tree's
+    package differs from that commit (commit the code first): the notebook
+    would install code other than the code it was generated with.
+    """
+    log = _git(root, "log", "-1", "--format=%H", "--", *PACKAGE_PATHS)
+    if log.returncode != 0 or not log.stdout.strip():
+        raise NotebookError(f"{root} is not a git checkout with a committed package: {log.stderr.strip()}")
+    commit = log.stdout.strip()
+    if not package_matches(root, commit):
+        raise NotebookError("code/ or pyproject.toml has uncommitted changes: commit them, then run "
+                            "`make notebooks` (the install cell names the commit to install)")
+    return commit
+
+
+def package_matches(root: Path, commit: str) -> bool:
+    """Whether ``commit``'s package (code/, pyproject.toml) equals the working tree's."""
+    diff = _git(root, "diff", "--quiet", commit, "--", *PACKAGE_PATHS)
+    untracked = _git(root, "ls-files", "--others", "--exclude-standard", "--", *PACKAGE_PATHS)
+    return diff.returncode == 0 and not untracked.stdout.strip()
+
+
+def install_cell(url: str, commit: str) -> str:
+    """The first cell of every notebook: install ``blitz`` at ``commit`` unless it is importable.
+
+    pip keeps an installed torch/torchvision that satisfies the package's
+    requirements (Colab's), so nothing large is downloaded. ``BLITZ_SOURCE``
     lets a test install from a local checkout instead of GitHub.
     """
-    requirements = ", ".join(f'"{r}"' for r in extras)
     return f"""\
-# Setup for Colab, Binder or any Jupyter: installs the book's package `blitz`
-# (and what this chapter needs beyond it) unless it is already importable.
-# pip keeps an installed torch that satisfies blitz's requirements.
-# CIFAR-10 is downloaded by torchvision the first time a chapter asks for it.
-import importlib, importlib.util, os, subprocess, sys
+# Installs the book's package `blitz` at commit {commit[:12]} (the code shown here) unless present; keeps your torch.
+import importlib.util, os, subprocess, sys
 
 if importlib.util.find_spec("blitz") is None:
-    source = os.environ.get("BLITZ_SOURCE", "git+{url}@{branch}")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source, {requirements}], check=True)
-    importlib.invalidate_caches()""".replace(", ]", "]")
+    source = os.environ.get("BLITZ_SOURCE", "git+{url}@{commit}")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
+    importlib.invalidate_caches()"""
 
 
-def build_notebook(root: Path, name: str, source: Path) -> Any:
-    """Return the runnable notebook of one chapter (an nbformat NotebookNode)."""
-    nb = nbformat.read(source, as_version=4) if source.suffix == ".ipynb" else jupytext.read(source)
-    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-    url, branch = repository(root)
-    first = nbformat.v4.new_code_cell(install_cell(url, branch, extra_requirements(code)))
+# --- what the build produced ------------------------------------------------
+
+def executed_notebook(root: Path, source: Path, nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The executed chapter: a stored notebook as it is; a MyST chapter from the build's cache.
+
+    jupyter-cache matches a notebook by the hash of its code cells, so a chapter
+    edited since the last build is refused rather than given stale numbers.
+    """
+    if source.suffix == ".ipynb":
+        return nb
+    from jupyter_cache import get_cache
+
+    cache_dir = root / BUILD_DIR / ".jupyter_cache"
+    if not cache_dir.is_dir():
+        raise NotebookError(f"no {cache_dir.relative_to(root)}: run `make book` first")
+    try:
+        record = get_cache(cache_dir).match_cache_notebook(nb)
+    except KeyError:
+        raise NotebookError(f"{source.relative_to(root)} has no executed copy in the build's cache "
+                            "(edited since the last build?): run `make book` first") from None
+    return get_cache(cache_dir).get_cache_bundle(record.pk).nb
+
+
+def glue_outputs(nb: nbformat.NotebookNode) -> dict[str, dict]:
+    """Map glue key -> mime bundle, from the ``scrapbook`` outputs ``myst_nb.glue`` leaves."""
+    found = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            scrapbook = out.get("metadata", {}).get("scrapbook", {})
+            if scrapbook.get("name"):
+                prefix = scrapbook.get("mime_prefix", "")
+                found[scrapbook["name"]] = {mime.removeprefix(prefix): value
+                                            for mime, value in out.get("data", {}).items()}
+    return found
+
+
+@dataclass
+class SiteIndex:
+    """Where every label of the built site lives, and how a page shows a reference to it."""
+
+    base: str
+    targets: dict[str, tuple[str, str]] = field(default_factory=dict)  # label -> (uri, title)
+    numbers: dict[str, str] = field(default_factory=dict)  # figure label -> "Fig. 3.1"
+    terms: dict[str, str] = field(default_factory=dict)  # glossary term, lower case -> uri
+    downloads: set[str] | None = None  # files under _downloads/ in the built site (None: not checked)
+
+    @classmethod
+    def from_build(cls, root: Path) -> SiteIndex:
+        from sphinx.util.inventory import InventoryFile
+
+        html_dir = root / BUILD_DIR / "html"
+        inv_path = html_dir / "objects.inv"
+        if not inv_path.is_file():
+            raise NotebookError(f"no {inv_path.relative_to(root)}: run `make book` first")
+        with inv_path.open("rb") as f:
+            inventory = InventoryFile.load(f, "", lambda base, uri: uri)
+        index = cls(site_url(root))
+        for label, (_, _, uri, title) in inventory.get("std:label", {}).items():
+            index.targets[label] = (uri, title)
+        for term, (_, _, uri, _) in inventory.get("std:term", {}).items():
+            index.terms[term.lower()] = uri
+        index.downloads = {p.relative_to(html_dir).as_posix() for p in (html_dir / "_downloads").rglob("*")
+                           if p.is_file()}
+        for page in html_dir.rglob("*.html"):
+            for fig_id, number in re.findall(
+                    r'<figure[^>]*\bid="([^"]+)"[^>]*>.*?<span class="caption-number">([^<]+)</span>',
+                    page.read_text(encoding="utf-8"), re.DOTALL):
+                index.numbers[fig_id] = html.unescape(number).strip()
+        return index
+
+    def link(self, label: str, text: str | None, numbered: bool = False) -> str:
+        if label not in self.targets:
+            raise NotebookError(f"unknown reference target {label!r} (not in the build's objects.inv)")
+        uri, title = self.targets[label]
+        if numbered:
+            number = self.numbers.get(label)
+            if number is None:
+                raise NotebookError(f"{{numref}} to {label!r}: no figure number on the built page")
+            shown = (text or "Fig. %s").replace("%s", number.replace("Fig. ", "").strip())
+            shown = shown if text else number
+        else:
+            shown = text or title
+        return f"[{shown}]({self.base}{uri})"
+
+    def term(self, term: str, text: str | None) -> str:
+        """A glossary term (``{term}``): its text, linked to its entry on the site's glossary page."""
+        term = " ".join(term.split())
+        uri = self.terms.get(term.lower())
+        if uri is None:
+            raise NotebookError(f"unknown glossary term {term!r} (not in the build's objects.inv)")
+        return f"[{' '.join((text or term).split())}]({self.base}{uri})"
+
+    def download(self, path: str, text: str | None) -> str:
+        """A ``{download}`` link: where the built site serves the file.
+
+        ``path`` is relative to the repository root (the Sphinx source folder);
+        Sphinx copies the file to ``_downloads/<md5 of path>/<file name>``
+        (sphinx.util.DownloadFiles).
+        """
+        digest = hashlib.md5(path.encode(), usedforsecurity=False).hexdigest()
+        served = f"_downloads/{digest}/{posixpath.basename(path)}"
+        if self.downloads is not None and served not in self.downloads:
+            raise NotebookError(f"{{download}} of {path}: no {served} in the built site")
+        return f"[{text or f'`{posixpath.basename(path)}`'}]({self.base}{served})"
+
+
+# --- Markdown: MyST -> Markdown that Jupyter and Colab render -----------------
+
+@dataclass
+class Context:
+    """What rewriting one chapter's Markdown needs."""
+
+    name: str
+    source_dir: Path
+    glue: dict[str, dict]
+    site: SiteIndex
+    root: Path | None = None  # the Sphinx source folder; default: source_dir's parent
+    mask_glue: bool = False  # glued text as GLUE_MASK (to compare notebooks built at different times)
+
+    def source_path(self, target: str) -> str:
+        """A path as a role names it (relative to the chapter, or ``/``-rooted), relative to the root."""
+        root = (self.root or self.source_dir.parent).resolve()
+        path = root / target.lstrip("/") if target.startswith("/") else self.source_dir / target
+        path = path.resolve()
+        if not path.is_file():
+            raise NotebookError(f"{self.name}: {{download}} of a missing file {target}")
+        return path.relative_to(root).as_posix()
+
+
+def _literalinclude(ctx: Context, arg: str, options: dict[str, str]) -> str:
+    """The code a ``literalinclude`` shows, read by Sphinx's own reader."""
+    from sphinx.directives.code import LiteralIncludeReader
+
+    path = (ctx.source_dir / arg).resolve()
+    if not path.is_file():
+        raise NotebookError(f"{ctx.name}: literalinclude of a missing file {arg}")
+    options = {k: (True if v == "" else v) for k, v in options.items()
+               if k not in {"caption", "name", "class", "emphasize-lines", "linenos", "lineno-match", "language"}}
+    text, _ = LiteralIncludeReader(str(path), options, SimpleNamespace(source_encoding="utf-8-sig")).read()
+    return f"```python\n{text.rstrip()}\n```"
+
+
+def _image_attachment(ctx: Context, key: str, attachments: dict) -> str:
+    bundle = ctx.glue.get(key)
+    if not bundle:
+        raise NotebookError(f"{ctx.name}: no glued output {key!r} in the executed chapter")
+    for mime, ext in (("image/png", "png"), ("image/jpeg", "jpg"), ("image/svg+xml", "svg")):
+        if mime in bundle:
+            attachments[f"{key}.{ext}"] = {mime: bundle[mime]}
+            return f"{key}.{ext}"
+    raise NotebookError(f"{ctx.name}: glued figure {key!r} has no image")
+
+
+def _glue_figure(ctx: Context, arg: str, options: dict[str, str], body: str, attachments: dict) -> str:
+    filename = _image_attachment(ctx, arg.strip(), attachments)
+    alt = options.get("alt", "").replace("[", "(").replace("]", ")")
+    caption = rewrite_markdown(ctx, body, attachments).strip()
+    number = ctx.site.numbers.get(options.get("name", ""), "")
+    caption = f"*{number}* {caption}".strip() if number else caption
+    return f"![{alt}](attachment:{filename})\n\n{caption}" if caption else f"![{alt}](attachment:{filename})"
+
+
+def _admonition(name: str, arg: str, options: dict[str, str], body: str) -> str:
+    title = arg.strip() or name.capitalize()
+    if name == "dropdown" or "dropdown" in options.get("class", "").split():
+        return f"<details>\n<summary>{html.escape(title)}</summary>\n\n{body.strip()}\n\n</details>"
+    quoted = "\n".join(f"> {line}".rstrip() for line in body.strip().splitlines())
+    return f"> **{title}**\n>\n{quoted}"
+
+
+def _directive(ctx: Context, name: str, arg: str, options: dict[str, str], body: str,
+               attachments: dict) -> str:
+    if name in _ADMONITIONS or name == "dropdown":
+        return _admonition(name, arg, options, rewrite_markdown(ctx, body, attachments))
+    if name == "literalinclude":
+        return _literalinclude(ctx, arg.strip(), options)
+    if name == "glue:figure":
+        return _glue_figure(ctx, arg, options, body, attachments)
+    if name in {"code-block", "code", "sourcecode"}:
+        return f"```{arg.strip()}\n{body.rstrip()}\n```"
+    if name == "math":
+        return f"$$\n{body.strip()}\n$$"
+    raise NotebookError(f"{ctx.name}: the notebook rewrite does not know the directive {{{name}}}")
+
+
+def _split_options(lines: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Directive options (``:key: value`` lines or a ``---`` YAML block) and the body."""
+    if lines and lines[0].strip() == "---":
+        end = lines.index("---", 1)
+        options = {k: str(v) for k, v in (yaml.safe_load("\n".join(lines[1:end])) or {}).items()}
+        return options, lines[end + 1:]
+    options = {}
+    while lines and (m := re.match(r"^:([\w-]+):\s*(.*)$", lines[0])):
+        options[m.group(1)] = m.group(2)
+        lines = lines[1:]
+    return options, lines
+
+
+def _roles(ctx: Context, text: str) -> str:
+    def replace(m: re.Match) -> str:
+        name, content = m.group("name"), m.group("content")
+        target = re.match(r"^(?P<text>.*?)\s*<(?P<label>[^<>]+)>$", content, re.DOTALL)
+        text_, label = (target.group("text"), target.group("label")) if target else (None, content)
+        if name in {"glue:text", "glue"}:
+            key, _, fmt = content.partition(":")
+            bundle = ctx.glue.get(key)
+            if not bundle or "text/plain" not in bundle:
+                raise NotebookError(f"{ctx.name}: no glued text {key!r} in the executed chapter")
+            from myst_nb.core.variables import format_plain_text
+
+            return GLUE_MASK if ctx.mask_glue else format_plain_text(bundle["text/plain"], fmt)
+        if name == "glue:md":
+            bundle = ctx.glue.get(content)
+            if not bundle or "text/markdown" not in bundle:
+                raise NotebookError(f"{ctx.name}: no glued Markdown {content!r} in the executed chapter")
+            return GLUE_MASK if ctx.mask_glue else bundle["text/markdown"].strip()
+        if name in {"ref", "doc"}:
+            return ctx.site.link(label, text_)
+        if name == "numref":
+            return ctx.site.link(label, text_, numbered=True)
+        if name == "term":
+            return ctx.site.term(label, text_)
+        if name == "download":
+            return ctx.site.download(ctx.source_path(label.strip()), text_)
+        if name == "math":
+            return f"${content}$"
+        raise NotebookError(f"{ctx.name}: the notebook rewrite does not know the role {{{name}}}")
+
+    # Left to right: a role, or an inline code span (kept as it is: `{ref}` written as code stays code).
+    return _ROLE_OR_CODE.sub(lambda m: replace(m) if m.group("name") else m.group(0), text)
+
+
+def rewrite_markdown(ctx: Context, text: str, attachments: dict) -> str:
+    """One Markdown cell of MyST, as Markdown that Jupyter and Colab render like the page."""
+    lines = text.splitlines()
+    out: list[str] = []
+    prose: list[str] = []  # lines between blocks: roles may span lines
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if _LABEL.match(line) or _COMMENT.match(line):
+            i += 1
+            continue
+        fence = _FENCE.match(line)
+        if not fence:
+            prose.append(line)
+            i += 1
+            continue
+        if prose:
+            out.append(_roles(ctx, "\n".join(prose)))
+            prose = []
+        mark, indent = fence.group("fence"), fence.group("indent")
+        end = next((j for j in range(i + 1, len(lines))
+                    if re.fullmatch(r"[ \t]*" + re.escape(mark[0]) + "{%d,}\\s*" % len(mark), lines[j])), len(lines))
+        directive = _DIRECTIVE.match(fence.group("rest").strip())
+        if directive is None:  # a plain code block: verbatim
+            out.extend(lines[i:end + 1])
+        else:  # a directive, indented when it sits in a list item: rewritten, then indented the same
+            body_lines = [line[len(indent):] if line.startswith(indent) else line.lstrip() for line in lines[i + 1:end]]
+            options, body = _split_options(body_lines)
+            block = _directive(ctx, directive.group("name"), directive.group("arg"), options,
+                               "\n".join(body), attachments)
+            out.append("\n".join(indent + line if line.strip() else "" for line in block.splitlines()))
+        i = end + 1
+    if prose:
+        out.append(_roles(ctx, "\n".join(prose)))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip("\n")
+
+
+# --- code cells ----------------------------------------------------------------
+
+_MAGIC = re.compile(r"^\s*[%!]")
+
+
+def _is_glue_statement(node: ast.stmt) -> bool:
+    if isinstance(node, ast.ImportFrom):
+        return node.module == "myst_nb" and {a.name for a in node.names} == {"glue"}
+    return (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name) and node.value.func.id == "glue")
+
+
+def without_glue(code: str) -> str:
+    """``code`` without ``from myst_nb import glue`` and its ``glue(...)`` statements.
+
+    The book needs them to paste numbers into its prose; the notebook's prose
+    already has the numbers, and the reader's runtime has no myst-nb. A glue
+    statement is removed wherever it stands, as long as its block keeps
+    another statement (else removing it would change the code's structure:
+    refused, naming the line).
+    """
+    masked = "\n".join("pass" if _MAGIC.match(line) else line for line in code.splitlines())
+    tree = ast.parse(masked)
+    drop: set[int] = set()
+    blocks = [tree.body] + [getattr(node, field) for node in ast.walk(tree)
+                            for field in ("body", "orelse", "finalbody")
+                            if node is not tree and isinstance(getattr(node, field, None), list)]
+    for block in blocks:
+        glue = [node for node in block if isinstance(node, ast.stmt) and _is_glue_statement(node)]
+        if glue and len(glue) == len(block) and block is not tree.body:
+            raise NotebookError(f"a block of only glue calls (line {glue[0].lineno}): the notebook cannot "
+                                "leave them out without changing the code; give the block another statement")
+        for node in glue:
+            drop.update(range(node.lineno, node.end_lineno + 1))
+    kept = [line for n, line in enumerate(code.splitlines(), 1) if n not in drop]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip("\n")
+
+
+def _answer(code: str, outputs: list) -> str:
+    """An exercise answer (a ``hide-cell``): its code and text output, collapsed."""
+    text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+    shown = f"<details>\n<summary>Show the answer's code</summary>\n\n```python\n{code.strip()}\n```\n"
+    if text.strip():
+        shown += f"\nIt prints:\n\n```text\n{text.rstrip()}\n```\n"
+    return shown + "\n</details>"
+
+
+def _merged_outputs(outputs: list) -> list:
+    """Outputs without glue's hidden ones, consecutive stream chunks merged (as the page shows)."""
+    merged: list = []
+    for out in outputs:
+        if out.get("metadata", {}).get("scrapbook"):
+            continue
+        if (out.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream"
+                and merged[-1].get("name") == out.get("name")):
+            merged[-1]["text"] += out["text"]
+            continue
+        merged.append(out)
+    return merged
+
+
+def _tags(cell: Any) -> set[str]:
+    return set(cell.get("metadata", {}).get("tags", []))
+
+
+# --- one notebook ----------------------------------------------------------------
+
+def read_source(source: Path) -> nbformat.NotebookNode:
+    return nbformat.read(source, as_version=4) if source.suffix == ".ipynb" else jupytext.read(source)
+
+
+#: Tags of cells whose code the page does not show: the notebook keeps their code, hidden.
+HIDDEN_TAGS = frozenset({"remove-cell", "remove-input", "hide-input"})
+
+
+def code_cell(cell: Any, tags: set[str]) -> nbformat.NotebookNode | None:
+    """The notebook's cell for a chapter code cell: its code less glue, or None when nothing is left.
+
+    A cell the page hides (``remove-cell``: set-up, checks) keeps its code, less
+    glue, as a cell marked hidden (``jupyter.source_hidden``): later cells may
+    need what it defines (the DDP chapter's ``EPOCHS``), so the notebook runs
+    top to bottom. A cell that only glues leaves nothing and is left out.
+    """
+    code = without_glue(cell.source)
+    if not code.strip():
+        return None
+    metadata = {k: v for k, v in cell.metadata.items() if k not in {"mystnb", "tags", "execution"}}
+    if tags & HIDDEN_TAGS:
+        metadata["jupyter"] = {**metadata.get("jupyter", {}), "source_hidden": True}
+    return nbformat.v4.new_code_cell(code, metadata=metadata)
+
+
+def build_notebook(root: Path, name: str, source: Path, site: SiteIndex | None = None,
+                   commit: str | None = None, mask_glue: bool = False) -> nbformat.NotebookNode:
+    """Return the runnable notebook of one chapter (an nbformat NotebookNode).
+
+    ``mask_glue`` writes every glued text as :data:`GLUE_MASK`: the notebook as
+    any build would give it, whatever its measurements (for the tests).
+    """
+    nb = read_source(source)
+    executed = executed_notebook(root, source, nb)
+    outputs = [c.get("outputs", []) for c in executed.cells if c.cell_type == "code"]
+    ctx = Context(name, source.parent, glue_outputs(executed), site or SiteIndex.from_build(root),
+                  root=root, mask_glue=mask_glue)
+    url, _ = repository(root)
+    first = nbformat.v4.new_code_cell(install_cell(url, commit or package_commit(root)))
     first.metadata["tags"] = ["blitz-install"]
-    nb.cells.insert(0, first)
-    for i, cell in enumerate(nb.cells):  # stable ids: regenerating changes nothing
+    cells = [first]
+    code_index = 0
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell_outputs = outputs[code_index] if code_index < len(outputs) else []
+            code_index += 1
+            tags = _tags(cell)
+            if "hide-cell" in tags:
+                cells.append(nbformat.v4.new_markdown_cell(_answer(cell.source, cell_outputs)))
+                continue
+            new = code_cell(cell, tags)
+            if new is None:
+                continue
+            if source.suffix == ".ipynb":  # a GPU chapter's stored outputs, as its page shows them
+                new.outputs = _merged_outputs(cell.get("outputs", []))
+                if new.outputs:
+                    new.execution_count = cell.get("execution_count")
+            cells.append(new)
+        elif cell.cell_type == "markdown":
+            attachments: dict = {}
+            text = rewrite_markdown(ctx, cell.source, attachments)
+            if text.strip():
+                md = nbformat.v4.new_markdown_cell(text)
+                if attachments:
+                    md.attachments = attachments
+                cells.append(md)
+    for i, cell in enumerate(cells):  # stable ids: regenerating changes nothing
         cell["id"] = f"{name}-{i}"
-    nb.metadata.pop("jupytext", None)
-    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
-    nb.metadata["blitz"] = {"source": source.relative_to(root).as_posix()}
+    out = nbformat.v4.new_notebook(cells=cells)
+    out.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    out.metadata["language_info"] = {"name": "python"}
+    out.metadata["blitz"] = {"source": source.relative_to(root).as_posix()}
     if is_gpu_chapter(root, name):
-        nb.metadata["accelerator"] = "GPU"  # Colab opens it with a GPU runtime
-        nb.metadata.setdefault("colab", {})["gpuType"] = "T4"
-    nb.nbformat, nb.nbformat_minor = 4, 5
-    return nb
+        out.metadata["accelerator"] = "GPU"  # Colab opens it with a GPU runtime
+        out.metadata["colab"] = {"gpuType": "T4", "provenance": []}
+    out.nbformat, out.nbformat_minor = 4, 5
+    return out
 
 
 def write_notebooks(root: Path) -> list[Path]:
     """Write notebooks/<name>.ipynb for every chapter; remove ones for deleted chapters."""
     out = root / NOTEBOOK_DIR
     out.mkdir(exist_ok=True)
+    site, commit = SiteIndex.from_build(root), package_commit(root)
     written = []
     for name, source in chapters(root).items():
         path = out / f"{name}.ipynb"
-        text = nbformat.writes(build_notebook(root, name, source)) + "\n"
+        text = nbformat.writes(build_notebook(root, name, source, site, commit)) + "\n"
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
         written.append(path)
@@ -154,8 +624,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", nargs="?", default=".", help="repository root (default: .)")
     root = Path(parser.parse_args().root).resolve()
-    for path in write_notebooks(root):
-        print(path.relative_to(root))
+    try:
+        for path in write_notebooks(root):
+            print(path.relative_to(root))
+    except NotebookError as err:
+        raise SystemExit(f"error: {err}") from None
 
 
 if __name__ == "__main__":

@@ -6,20 +6,24 @@
    theme builds the links in an ``html-page-context`` handler; this one runs
    after it and rewrites the path in every launch link. Repository URL and
    branch stay where the theme reads them (_config.yml ``repository:``).
-2. A script that several extensions register twice is included only once
+2. The download button's ``.ipynb`` is that same runnable notebook (install
+   cell first, Markdown as the page reads, no outputs but a GPU chapter's
+   stored ones), copied to ``_notebooks/<name>.ipynb`` in the site, instead of
+   the executed source that the theme offers.
+3. A script that several extensions register twice is included only once
    (sphinx-thebe's inline configuration, else the page raises a JS error).
-3. Accessibility: the theme's search and colour-mode buttons are fixed by
+4. Accessibility: the theme's search and colour-mode buttons are fixed by
    template overrides (book/_templates); the collapsed cells' summaries, which
    myst-nb writes with a label that differs from their text, by
    book/_static/a11y.js. The colour mode is ``html_context: {default_mode: auto}``
    in _config.yml.
    The bibliography's entries become list items (:func:`citation_list_items`);
    citations are author-year in round brackets (:class:`RoundAuthorYear`).
-4. Publishing: the commit the site was built from, shown with the version in
+5. Publishing: the commit the site was built from, shown with the version in
    the footer (book/_templates/extra-footer.html); a link to the PDF of the
    book in every page's download menu (``make downloads`` puts it in
    ``_build/html/downloads/``).
-5. The PDF (LaTeX builder): the parts of _toc.yml become LaTeX parts
+6. The PDF (LaTeX builder): the parts of _toc.yml become LaTeX parts
    (sphinx-jupyterbook-latex); the last one, "Appendices", starts with
    ``\appendix``, so its chapters are lettered appendices, and their titles
    lose the "Appendix A: " that the HTML pages show. The title page shows the
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -51,6 +56,8 @@ PDF_NAME = "learn-pytorch-in-one-hour.pdf"
 #: The caption of the last part of _toc.yml; its chapters are the appendices.
 APPENDIX_CAPTION = "Appendices"
 APPENDIX_PREFIX = re.compile(r"^Appendix [A-Z]:\s*")
+#: Where the site serves the runnable notebooks for the download button.
+SITE_NOTEBOOK_DIR = "_notebooks"
 
 
 def notebook_path(pagename: str) -> str:
@@ -74,6 +81,38 @@ def retarget_launch_buttons(
                 if old in url:
                     button["url"] = url.replace(old, "/" + notebook_path(pagename))
                     break
+
+
+def _runnable(app: Sphinx, pagename: str) -> Path:
+    return Path(app.srcdir) / notebook_path(pagename)
+
+
+def download_runnable_notebook(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """Offer the runnable notebook as the page's ``.ipynb`` download, not the executed source."""
+    if not _runnable(app, pagename).is_file():
+        return
+    url = context["pathto"](f"{SITE_NOTEBOOK_DIR}/{PurePosixPath(pagename).name}.ipynb", 1)
+    for group in context.get("header_buttons", []):
+        if group.get("label") != "download-buttons":
+            continue
+        buttons = [b for b in group.get("buttons", [])
+                   if b.get("label") != "download-notebook-button" and b.get("text") != ".ipynb"]
+        buttons.insert(0, {"type": "link", "url": url, "text": ".ipynb", "icon": "fas fa-code",
+                           "tooltip": "Download the notebook (runs in Jupyter or Colab)",
+                           "label": "download-notebook-button"})
+        group["buttons"] = buttons
+
+
+def copy_runnable_notebooks(app: Sphinx, exception: Exception | None) -> None:
+    """Put notebooks/*.ipynb into the site (``_notebooks/``), where the download buttons point."""
+    if exception is not None or app.builder.format != "html":
+        return
+    out = Path(app.outdir) / SITE_NOTEBOOK_DIR
+    out.mkdir(exist_ok=True)
+    for notebook in sorted((Path(app.srcdir) / NOTEBOOK_DIR).glob("*.ipynb")):
+        shutil.copy2(notebook, out / notebook.name)
 
 
 def dedupe_scripts(
@@ -234,4 +273,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", citation_list_items)
     app.connect("html-page-context", add_pdf_button, priority=900)
     app.add_post_transform(LatexAppendices)
+    app.connect("html-page-context", download_runnable_notebook, priority=900)
+    app.connect("build-finished", copy_runnable_notebooks)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -77,6 +77,22 @@ RECIPE = FastConfig(model="fastnet", epochs=10, batch_size=512, lr=0.4, nesterov
                     data="gpu", flip=True, translate=2, channels_last=True, precision="bf16", schedule=True,
                     label_smoothing=0.2, compile=True, tta=True)
 
+
+def half_precision(device: torch.device) -> Literal["fp32", "bf16", "fp16"]:
+    """The 16-bit autocast format this device trains fastest in.
+
+    ``bf16`` on GPUs of compute capability 8.0 or newer (A100, H100, RTX 30xx
+    on), which compute it on their Tensor Cores; ``fp16`` below 8.0 (the T4 of
+    Colab's free tier, a V100), which have float16 Tensor Cores but no
+    bfloat16 arithmetic (:func:`train` then scales the loss with a
+    ``GradScaler``); ``fp32`` on a CPU, where 16-bit autocast is slower.
+    Introduced in {ref}`ch-fast`.
+    """
+    if device.type != "cuda":
+        return "fp32"
+    return "bf16" if torch.cuda.get_device_capability(device) >= (8, 0) else "fp16"
+
+
 #: The chapter's goal for RECIPE on an H100 or H200: mean test accuracy (%) and mean training seconds.
 TARGET_ACCURACY, TARGET_SECONDS = 90.5, 3.0
 

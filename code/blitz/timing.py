@@ -19,6 +19,8 @@ from typing import Callable, Iterable, Mapping, TypeVar
 import torch
 from torch import nn
 
+from blitz.batches import normalize
+
 K = TypeVar("K")
 
 
@@ -94,7 +96,8 @@ def seconds_per_step(model: nn.Module, batches: Iterable[tuple[torch.Tensor, tor
     """Mean wall-clock seconds of one SGD step of ``model`` (data included) over ``steps`` batches.
 
     ``batches`` is any iterable of (images, labels): a DataLoader or
-    :func:`blitz.batches.shuffled_batches`. The optimizer is the original
+    :func:`blitz.batches.shuffled_batches` (uint8 images are normalised batch
+    by batch, as :func:`blitz.train.train` does). The optimizer is the original
     recipe's (SGD, learning rate 0.001, momentum 0.9). The first ``warmup``
     steps (worker start-up, first allocations) are not timed; the CPU runs
     with ``threads`` threads. Introduced in {ref}`ch-cpu-time`.
@@ -114,6 +117,8 @@ def seconds_per_step(model: nn.Module, batches: Iterable[tuple[torch.Tensor, tor
                 inputs, labels = next(it)
             except StopIteration:
                 raise ValueError(f"batches ran out after {i} of {warmup + steps} steps") from None
+            if inputs.dtype == torch.uint8:
+                inputs = normalize(inputs)
             sgd_step(model, optimizer, inputs, labels)
         return clock.stop() / steps
     finally:

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from blitz.augment import crop_flip
-from blitz.batches import check_images, shuffled_batches
+from blitz.batches import check_images, normalize, shuffled_batches
 from blitz.schedule import lr_factor
 
 #: ``progress(epoch, step, mean_loss)``: called every ``Recipe.log_every`` steps.
@@ -72,8 +72,8 @@ class TrainResult(NamedTuple):
 
 def _check_pair(images: torch.Tensor, labels: object) -> None:
     check_images(images)
-    if not images.is_floating_point():
-        raise TypeError(f"images must be floating point (use normalize()), got {images.dtype}")
+    if not (images.is_floating_point() or images.dtype == torch.uint8):
+        raise TypeError(f"images must be floating point or uint8 pixels, got {images.dtype}")
     if not isinstance(labels, torch.Tensor) or labels.dim() != 1 or labels.dtype != torch.int64:
         raise TypeError("labels must be a 1-D int64 tensor")
     if len(labels) != len(images):
@@ -98,9 +98,12 @@ def make_optimizer(model: nn.Module, recipe: Recipe, steps: int) -> tuple[torch.
 
 def train(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, recipe: Recipe,
           progress: Progress | None = None) -> TrainResult:
-    """Train ``model`` in place on normalised ``images`` (N, C, H, W) and ``labels`` (N,).
+    """Train ``model`` in place on ``images`` (N, C, H, W) and ``labels`` (N,).
 
-    Every epoch visits the images in a new random order (like ``shuffle=True``),
+    ``images`` are normalised floats, or uint8 pixels that each batch
+    normalises as it is sliced (:func:`blitz.batches.normalize`): CIFAR-10's
+    training set then stays 150 MB instead of 614 MB of float32. Every epoch
+    visits the images in a new random order (like ``shuffle=True``),
     ``batch_size`` at a time. Returns every step's loss, so that the caller
     can plot the curve, and the time taken. Introduced in {ref}`ch-cifar10`.
     """
@@ -117,6 +120,8 @@ def train(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, recipe: 
         for epoch in range(recipe.epochs):
             batches = shuffled_batches(images, labels, recipe.batch_size, generator)
             for step, (inputs, targets) in enumerate(batches):
+                if inputs.dtype == torch.uint8:
+                    inputs = normalize(inputs)  # (B, 3, 32, 32) uint8 -> float32 in [-1, 1]
                 if recipe.augment:
                     inputs = crop_flip(inputs, generator)
                 optimizer.zero_grad()

@@ -127,3 +127,18 @@ def test_prepare_standardises_each_channel():
     assert x.is_contiguous(memory_format=torch.channels_last)
     assert torch.allclose(x.mean(dim=(0, 2, 3)), torch.zeros(3), atol=1e-4)
     assert torch.allclose(x.std(dim=(0, 2, 3)), torch.ones(3), atol=1e-4)
+
+
+@pytest.mark.parametrize("capability, expected", [((7, 5), "fp16"), ((7, 0), "fp16"), ((8, 0), "bf16"), ((9, 0), "bf16")])
+def test_half_precision_follows_the_compute_capability(monkeypatch, capability, expected):
+    """A T4 (7.5) has no bfloat16 arithmetic: fp16 with a GradScaler there; bf16 from 8.0 on."""
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
+    assert fast.half_precision(torch.device("cuda")) == expected
+    assert fast.half_precision(torch.device("cpu")) == "fp32"
+
+
+def test_fp16_runs_through_train_with_its_gradient_scaler():
+    """The T4 path: float16 autocast and a GradScaler (run here on the CPU, which has both)."""
+    cfg = replace(SMALL, precision="fp16", epochs=1, max_steps=3)
+    result = fast.train(fast.build(cfg, torch.device("cpu")), synthetic(), cfg, seed=0)
+    assert result.steps == 3 and torch.isfinite(torch.tensor(result.final_loss))

@@ -6,10 +6,12 @@ import pytest
 import torch
 from torch import nn
 
+from blitz.batches import normalize, shuffled_batches
 from blitz.cnn import SmallCNN, conv_bn
 from blitz.figures import confusion_figure, image_grid, loss_curve
 from blitz.lenet import LeNet
 from blitz.metrics import accuracy, confusion_matrix, per_class_accuracy
+from blitz.timing import seconds_per_step
 from blitz.train import Recipe, load_weights, make_optimizer, predict, save_weights, train
 
 matplotlib.use("Agg")
@@ -83,6 +85,25 @@ def test_train_calls_progress_with_running_means_and_learns():
     assert sum(result.losses[-8:]) < sum(result.losses[:8])  # it memorises 32 random images
 
 
+def test_uint8_images_train_exactly_like_their_normalised_floats():
+    """train() normalises each uint8 batch: the same losses as on the normalised data set, bit for bit."""
+    g = torch.Generator().manual_seed(0)
+    pixels = torch.randint(0, 256, (24, 3, 32, 32), dtype=torch.uint8, generator=g)
+    y = torch.randint(0, 10, (24,), generator=g)
+    for recipe in (Recipe(batch_size=8, epochs=2, lr=0.01), Recipe(batch_size=8, epochs=1, lr=0.05, augment=True)):
+        runs = []
+        for images in (pixels, normalize(pixels)):
+            torch.manual_seed(1)
+            runs.append(train(SmallCNN((4, 8, 8)) if recipe.augment else LeNet(3), images, y, recipe).losses)
+        assert runs[0] == runs[1]
+
+
+def test_seconds_per_step_takes_uint8_batches():
+    pixels = torch.randint(0, 256, (16, 3, 32, 32), dtype=torch.uint8)
+    y = torch.randint(0, 10, (16,))
+    assert seconds_per_step(LeNet(3), shuffled_batches(pixels, y, 4), steps=2, warmup=1) > 0
+
+
 def test_train_restores_thread_count():
     threads = torch.get_num_threads()
     x, y = _data(8)
@@ -97,7 +118,7 @@ def test_train_with_augmentation_and_onecycle_runs():
 
 
 @pytest.mark.parametrize("images, labels, error", [
-    (torch.zeros(4, 3, 32, 32, dtype=torch.uint8), torch.zeros(4, dtype=torch.int64), TypeError),
+    (torch.zeros(4, 3, 32, 32, dtype=torch.int32), torch.zeros(4, dtype=torch.int64), TypeError),
     (torch.zeros(4, 3, 32, 32), torch.zeros(3, dtype=torch.int64), ValueError),
     (torch.zeros(4, 3, 32, 32), torch.zeros(4), TypeError),
     (torch.zeros(3, 32, 32), torch.zeros(4, dtype=torch.int64), ValueError),

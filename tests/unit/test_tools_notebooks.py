@@ -1,0 +1,141 @@
+"""tools.notebooks: the MyST -> notebook Markdown rewrite and the code clean-up, on small inputs."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tools import notebooks as nbt
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+#: Where Sphinx serves code/blitz/lenet.py for a {download} (sphinx.util.DownloadFiles: md5 of the path).
+LENET_DOWNLOAD = f"_downloads/{hashlib.md5(b'code/blitz/lenet.py').hexdigest()}/lenet.py"
+
+
+def _ctx(glue=None, mask_glue=False) -> nbt.Context:
+    site = nbt.SiteIndex("https://example.org/book/",
+                         targets={"ch-x": ("book/x.html#ch-x", "Chapter X"), "sec": ("book/x.html#sec", "A section"),
+                                  "fig-a": ("book/x.html#fig-a", "The caption")},
+                         numbers={"fig-a": "Fig. 3.1"},
+                         terms={"autograd": "book/glossary.html#term-autograd",
+                                "learning rate": "book/glossary.html#term-learning-rate"},
+                         downloads={LENET_DOWNLOAD})
+    return nbt.Context("x", ROOT / "book", glue or {}, site, root=ROOT, mask_glue=mask_glue)
+
+
+def rewrite(text: str, glue=None, mask_glue=False) -> tuple[str, dict]:
+    attachments: dict = {}
+    return nbt.rewrite_markdown(_ctx(glue, mask_glue), text, attachments), attachments
+
+
+def test_labels_and_comments_disappear_references_become_site_links():
+    out, _ = rewrite("(ch-x)=\n# Title\n% a comment\nSee {ref}`ch-x`, {ref}`this part <sec>` and {numref}`fig-a`.")
+    assert out == ("# Title\nSee [Chapter X](https://example.org/book/book/x.html#ch-x), "
+                   "[this part](https://example.org/book/book/x.html#sec) and "
+                   "[Fig. 3.1](https://example.org/book/book/x.html#fig-a).")
+
+
+def test_glue_roles_become_their_values_formatted_as_the_page():
+    glue = {"n": {"text/plain": "12345.678"}, "s": {"text/plain": "'faster'"}, "m": {"text/markdown": "**H100**"}}
+    out, _ = rewrite("{glue:text}`n:,.0f` and {glue:text}`s`, on {glue:md}`m`; `{glue:text}` as code.", glue)
+    assert out == "12,346 and faster, on **H100**; `{glue:text}` as code."
+
+
+def test_mask_glue_writes_every_glued_text_as_the_mask():
+    glue = {"n": {"text/plain": "12345.678"}, "m": {"text/markdown": "**H100**"}}
+    out, _ = rewrite("{glue:text}`n:,.0f` on {glue:md}`m`.", glue, mask_glue=True)
+    assert out == f"{nbt.GLUE_MASK} on {nbt.GLUE_MASK}."
+    with pytest.raises(nbt.NotebookError, match="glued"):  # a missing value still fails
+        rewrite("{glue:text}`missing`", mask_glue=True)
+
+
+def test_glossary_terms_become_links_to_their_entry():
+    out, _ = rewrite("{term}`Autograd` records, the {term}`rate <learning rate>`, a {term}`learning\nrate`.")
+    assert out == ("[Autograd](https://example.org/book/book/glossary.html#term-autograd) records, the "
+                   "[rate](https://example.org/book/book/glossary.html#term-learning-rate), a "
+                   "[learning rate](https://example.org/book/book/glossary.html#term-learning-rate).")
+    with pytest.raises(nbt.NotebookError, match="glossary term 'tensor'"):
+        rewrite("a {term}`tensor`")
+
+
+def test_downloads_link_to_the_file_the_site_serves():
+    out, _ = rewrite("Get {download}`the script <../code/blitz/lenet.py>` or {download}`/code/blitz/lenet.py`.")
+    url = f"https://example.org/book/{LENET_DOWNLOAD}"
+    assert out == f"Get [the script]({url}) or [`lenet.py`]({url})."
+    with pytest.raises(nbt.NotebookError, match="missing file"):
+        rewrite("{download}`../code/blitz/no_such_file.py`")
+    with pytest.raises(nbt.NotebookError, match="no _downloads/.*/train.py in the built site"):
+        rewrite("{download}`../code/blitz/train.py`")  # a file the site does not serve
+
+
+def test_admonitions_are_block_quotes_and_dropdowns_details():
+    out, _ = rewrite(":::{admonition} Note on the original\n:class: note\nBody with {ref}`sec`.\n\nMore.\n:::")
+    assert out == ("> **Note on the original**\n>\n> Body with [A section](https://example.org/book/book/x.html#sec)."
+                   "\n>\n> More.")
+    out, _ = rewrite("::::{admonition} Answer 1\n:class: dropdown\n$x^2$\n::::")
+    assert out == "<details>\n<summary>Answer 1</summary>\n\n$x^2$\n\n</details>"
+
+
+def test_literalinclude_is_the_code_sphinx_shows():
+    out, _ = rewrite("```{literalinclude} ../code/blitz/batches.py\n:pyobject: normalize\n```")
+    assert out.startswith("```python\ndef normalize(") and out.endswith("```")
+    assert "{literalinclude}" not in out
+
+
+def test_glued_figure_is_an_attachment_with_number_and_caption():
+    glue = {"f": {"image/png": "iVBORw0", "text/plain": "<Figure>"}}
+    out, attachments = rewrite("```{glue:figure} f\n:alt: A plot\n:name: fig-a\n\nThe caption.\n```", glue)
+    assert out == "![A plot](attachment:f.png)\n\n*Fig. 3.1* The caption."
+    assert attachments == {"f.png": {"image/png": "iVBORw0"}}
+
+
+def test_plain_code_blocks_stay_verbatim():
+    text = "```python\n(label)=\n{ref}`x`\n```"
+    assert rewrite(text)[0] == text
+
+
+def test_unknown_syntax_fails_loudly():
+    with pytest.raises(nbt.NotebookError, match="directive"):
+        rewrite("```{mermaid}\ngraph\n```")
+    with pytest.raises(nbt.NotebookError, match="role"):
+        rewrite("{cite}`paszke2017`")
+    with pytest.raises(nbt.NotebookError, match="glued"):
+        rewrite("{glue:text}`missing`")
+
+
+def test_without_glue_removes_the_import_and_every_glue_statement():
+    code = ("%matplotlib inline\nimport torch\nfrom myst_nb import glue\nx = 1\nglue('x', x, display=False)\n"
+            "glue('y',\n     x + 1,\n     display=False)\nprint(x)")
+    assert nbt.without_glue(code) == "%matplotlib inline\nimport torch\nx = 1\nprint(x)"
+    assert nbt.without_glue("def f(k):\n    y = k + 1\n    glue(k, y)\n    return y") == \
+        "def f(k):\n    y = k + 1\n    return y"
+    with pytest.raises(nbt.NotebookError, match="only glue"):
+        nbt.without_glue("if True:\n    glue('x', 1)")
+
+
+def test_hidden_cells_keep_their_code_less_glue_and_are_marked_hidden():
+    setup = nbformat.v4.new_code_cell("import os\nfrom myst_nb import glue\nEPOCHS = 2\nglue('e', EPOCHS)")
+    cell = nbt.code_cell(setup, {"remove-cell"})
+    assert cell.source == "import os\nEPOCHS = 2" and cell.metadata["jupyter"] == {"source_hidden": True}
+    assert "jupyter" not in nbt.code_cell(setup, set()).metadata  # a visible cell stays visible
+    assert nbt.code_cell(nbformat.v4.new_code_cell("glue('a', 1)\nglue('b', 2)"), {"remove-cell"}) is None
+
+
+def test_install_cell_names_the_commit_and_keeps_torch():
+    cell = nbt.install_cell("https://github.com/o/r", "a" * 40)
+    assert '"git+https://github.com/o/r@' + "a" * 40 + '"' in cell
+    assert "myst" not in cell and "--upgrade" not in cell and "torch" in cell.splitlines()[0]
+    assert sum(line.startswith("#") for line in cell.splitlines()) == 1
+
+
+def test_a_directive_in_a_list_item_is_rewritten_and_stays_in_the_item():
+    text = ("1. Why?\n\n   ````{dropdown} Solution\n   Because of {ref}`sec`.\n\n   ```python\n   x = 1\n   ```\n"
+            "   ````\n\n2. Next.")
+    out, _ = rewrite(text)
+    assert out == ("1. Why?\n\n   <details>\n   <summary>Solution</summary>\n\n"
+                   "   Because of [A section](https://example.org/book/book/x.html#sec).\n\n"
+                   "   ```python\n   x = 1\n   ```\n\n   </details>\n\n2. Next.")
