@@ -15,7 +15,10 @@ rewrites each chapter with what the build produced.
   (``html: baseurl:`` in ``_config.yml``, titles and anchors from the build's
   ``objects.inv``, figure numbers from the built page), glossary terms
   (``{term}``) links to their entry on the glossary page, ``{download}``
-  links to the file as the site serves it; labels disappear.
+  links to the file as the site serves it, citations (``{cite:p}``,
+  ``{cite:t}``, ``{cite:alp}``) the author-year text the page shows (from the
+  bibliography files of ``_config.yml``), linked to the references page;
+  labels disappear.
   Syntax this rewrite does not know fails loudly, naming the chapter.
 * **Code.** The chapter's code cells, with the build plumbing taken out:
   ``from myst_nb import glue`` and ``glue(...)`` statements (the reader's
@@ -44,6 +47,7 @@ import posixpath
 import re
 import subprocess
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -294,6 +298,43 @@ class SiteIndex:
         return f"[{text or f'`{posixpath.basename(path)}`'}]({self.base}{served})"
 
 
+@lru_cache(maxsize=None)
+def citations(root: Path) -> dict[str, tuple[str, str]]:
+    """``{bibtex key: (authors as cited, year)}`` from the bibliography files of _config.yml.
+
+    The authors read as the site's citations do (book_site.RoundAuthorYear):
+    one surname, "A and B", or "A et al." for three or more.
+    """
+    from pybtex.database import parse_file
+
+    found: dict[str, tuple[str, str]] = {}
+    for name in _config(root).get("bibtex_bibfiles", []):
+        for key, entry in parse_file(str(root / name)).entries.items():
+            people = entry.persons.get("author") or entry.persons.get("editor") or []
+            surnames = [" ".join(p.prelast_names + p.last_names) for p in people]
+            authors = (surnames[0] if len(surnames) == 1 else " and ".join(surnames) if len(surnames) == 2
+                       else f"{surnames[0]} et al." if surnames else entry.fields.get("organization", key))
+            found[key] = (authors.replace("{", "").replace("}", ""), entry.fields.get("year", "n.d."))
+    return found
+
+
+def _cite(ctx: Context, name: str, keys: str) -> str:
+    """A ``{cite:p}``/``{cite:t}``/``{cite:alp}`` role as the page shows it, linked to the references page."""
+    root = (ctx.root or ctx.source_dir.parent).resolve()
+    known = citations(root)
+    parts = []
+    for key in (k.strip() for k in keys.split(",")):
+        if key not in known:
+            raise NotebookError(f"{ctx.name}: citation {key!r} is not in the bibliography")
+        authors, year = known[key]
+        parts.append(f"{authors} ({year})" if name == "cite:t" else f"{authors}, {year}")
+    text = "; ".join(parts)
+    text = f"({text})" if name in {"cite:p", "cite"} else text
+    if "references" not in ctx.site.targets:
+        raise NotebookError(f"{ctx.name}: {{{name}}} but the built site has no `references` label")
+    return f"[{text}]({ctx.site.base}{ctx.site.targets['references'][0]})"
+
+
 # --- Markdown: MyST -> Markdown that Jupyter and Colab render -----------------
 
 @dataclass
@@ -414,6 +455,8 @@ def _roles(ctx: Context, text: str) -> str:
             return ctx.site.download(ctx.source_path(label.strip()), text_)
         if name == "math":
             return f"${content}$"
+        if name in {"cite", "cite:p", "cite:t", "cite:alp"}:
+            return _cite(ctx, name, content)
         raise NotebookError(f"{ctx.name}: the notebook rewrite does not know the role {{{name}}}")
 
     # Left to right: a role, or an inline code span (kept as it is: `{ref}` written as code stays code).

@@ -19,7 +19,8 @@ LENET_DOWNLOAD = f"_downloads/{hashlib.md5(b'code/blitz/lenet.py').hexdigest()}/
 def _ctx(glue=None, mask_glue=False) -> nbt.Context:
     site = nbt.SiteIndex("https://example.org/book/",
                          targets={"ch-x": ("book/x.html#ch-x", "Chapter X"), "sec": ("book/x.html#sec", "A section"),
-                                  "fig-a": ("book/x.html#fig-a", "The caption")},
+                                  "fig-a": ("book/x.html#fig-a", "The caption"),
+                                  "references": ("book/references.html#references", "References")},
                          numbers={"fig-a": "Fig. 3.1"},
                          terms={"autograd": "book/glossary.html#term-autograd",
                                 "learning rate": "book/glossary.html#term-learning-rate"},
@@ -72,6 +73,23 @@ def test_downloads_link_to_the_file_the_site_serves():
         rewrite("{download}`../code/blitz/train.py`")  # a file the site does not serve
 
 
+def test_citations_read_as_on_the_page_and_link_to_the_references(tmp_path: Path):
+    (tmp_path / "_config.yml").write_text("bibtex_bibfiles: [refs.bib]\n", encoding="utf-8")
+    (tmp_path / "refs.bib").write_text(
+        "@article{one, author = {Ioffe, Sergey and Szegedy, Christian}, title = {BN}, year = {2015}}\n"
+        "@article{many, author = {Goyal, Priya and Doll{\\'a}r, Piotr and Girshick, Ross}, title = {SGD}, "
+        "year = {2017}}\n", encoding="utf-8")
+    ctx = _ctx()
+    ctx.root = tmp_path
+    refs = "(https://example.org/book/book/references.html#references)"
+    out = nbt.rewrite_markdown(ctx, "Norm {cite:p}`one`; {cite:t}`many` says; rule of {cite:alp}`many`; "
+                                    "{cite:p}`one,many`.", {})
+    assert out == (f"Norm [(Ioffe and Szegedy, 2015)]{refs}; [Goyal et al. (2017)]{refs} says; "
+                   f"rule of [Goyal et al., 2017]{refs}; [(Ioffe and Szegedy, 2015; Goyal et al., 2017)]{refs}.")
+    with pytest.raises(nbt.NotebookError, match="citation 'nobody' is not in the bibliography"):
+        nbt.rewrite_markdown(ctx, "{cite:p}`nobody`", {})
+
+
 def test_admonitions_are_block_quotes_and_dropdowns_details():
     out, _ = rewrite(":::{admonition} Note on the original\n:class: note\nBody with {ref}`sec`.\n\nMore.\n:::")
     assert out == ("> **Note on the original**\n>\n> Body with [A section](https://example.org/book/book/x.html#sec)."
@@ -102,7 +120,7 @@ def test_unknown_syntax_fails_loudly():
     with pytest.raises(nbt.NotebookError, match="directive"):
         rewrite("```{mermaid}\ngraph\n```")
     with pytest.raises(nbt.NotebookError, match="role"):
-        rewrite("{cite}`paszke2017`")
+        rewrite("{sub-ref}`today`")
     with pytest.raises(nbt.NotebookError, match="glued"):
         rewrite("{glue:text}`missing`")
 
