@@ -497,7 +497,21 @@ def rewrite_markdown(ctx: Context, text: str, attachments: dict) -> str:
         i = end + 1
     if prose:
         out.append(_roles(ctx, "\n".join(prose)))
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip("\n")
+    return _single_blank_lines("\n".join(out)).strip("\n")
+
+
+def _single_blank_lines(text: str) -> str:
+    """Runs of blank lines become one, outside code blocks (a program's two blank lines between functions stay)."""
+    kept: list[str] = []
+    fence = ""
+    for line in text.splitlines():
+        mark = re.match(r"\s*(`{3,}|~{3,})", line)
+        if mark and (not fence or (mark.group(1)[0] == fence[0] and len(mark.group(1)) >= len(fence))):
+            fence = "" if fence else mark.group(1)
+        if not fence and not line.strip() and kept and not kept[-1].strip():
+            continue
+        kept.append(line)
+    return "\n".join(kept)
 
 
 # --- code cells ----------------------------------------------------------------
@@ -538,9 +552,14 @@ def without_glue(code: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip("\n")
 
 
-def _answer(code: str, outputs: list) -> str:
-    """An exercise answer (a ``hide-cell``): its code and text output, collapsed."""
+def _answer(code: str, outputs: list, mask: bool = False) -> str:
+    """An exercise answer (a ``hide-cell``): its code and text output, collapsed.
+
+    The output is a measurement of the build, like a glued value: ``mask``
+    writes it as :data:`GLUE_MASK`.
+    """
     text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+    text = GLUE_MASK if mask and text.strip() else text
     shown = f"<details>\n<summary>Show the answer's code</summary>\n\n```python\n{code.strip()}\n```\n"
     if text.strip():
         shown += f"\nIt prints:\n\n```text\n{text.rstrip()}\n```\n"
@@ -596,8 +615,9 @@ def build_notebook(root: Path, name: str, source: Path, site: SiteIndex | None =
                    commit: str | None = None, mask_glue: bool = False) -> nbformat.NotebookNode:
     """Return the runnable notebook of one chapter (an nbformat NotebookNode).
 
-    ``mask_glue`` writes every glued text as :data:`GLUE_MASK`: the notebook as
-    any build would give it, whatever its measurements (for the tests).
+    ``mask_glue`` writes every glued text, and every exercise answer's printed
+    output, as :data:`GLUE_MASK`: the notebook as any build would give it,
+    whatever its measurements (for the tests).
     """
     nb = read_source(source)
     executed = executed_notebook(root, source, nb)
@@ -615,7 +635,7 @@ def build_notebook(root: Path, name: str, source: Path, site: SiteIndex | None =
             code_index += 1
             tags = _tags(cell)
             if "hide-cell" in tags:
-                cells.append(nbformat.v4.new_markdown_cell(_answer(cell.source, cell_outputs)))
+                cells.append(nbformat.v4.new_markdown_cell(_answer(cell.source, cell_outputs, mask_glue)))
                 continue
             new = code_cell(cell, tags)
             if new is None:

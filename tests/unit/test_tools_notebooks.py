@@ -157,3 +157,17 @@ def test_a_directive_in_a_list_item_is_rewritten_and_stays_in_the_item():
     assert out == ("1. Why?\n\n   <details>\n   <summary>Solution</summary>\n\n"
                    "   Because of [A section](https://example.org/book/book/x.html#sec).\n\n"
                    "   ```python\n   x = 1\n   ```\n\n   </details>\n\n2. Next.")
+
+
+def test_blank_lines_collapse_in_prose_but_not_inside_code():
+    out, _ = rewrite("One.\n\n\n\nTwo.\n\n```python\ndef f():\n    pass\n\n\ndef g():\n    pass\n```\n\n\nThree.")
+    assert out == "One.\n\nTwo.\n\n```python\ndef f():\n    pass\n\n\ndef g():\n    pass\n```\n\nThree."
+
+
+def test_an_answers_printed_output_is_a_measurement_that_masking_hides():
+    outputs = [{"output_type": "stream", "name": "stdout", "text": "in turns: 1.35\n"}]
+    shown = nbt._answer("print(ratio)", outputs)
+    assert "It prints:\n\n```text\nin turns: 1.35\n```" in shown and shown.startswith("<details>")
+    masked = nbt._answer("print(ratio)", outputs, mask=True)
+    assert f"```text\n{nbt.GLUE_MASK}\n```" in masked and "1.35" not in masked
+    assert "It prints" not in nbt._answer("x = 1", [], mask=True)  # nothing printed, nothing to mask
