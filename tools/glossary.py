@@ -31,6 +31,8 @@ from pathlib import Path
 
 import yaml
 
+from tools.wordcount import page_source
+
 ROOT = Path(__file__).resolve().parents[1]
 GLOSSARY = "book/glossary.md"
 #: Pages of the book that are not chapters (the landing page, and appendices that define terms or list sources).
@@ -72,15 +74,8 @@ def glossary_terms(root: Path = ROOT) -> list[str]:
 def chapters(root: Path = ROOT) -> list[Path]:
     """The source of every chapter of ``_toc.yml`` (a GPU chapter's ``book/gpu/<name>.md``)."""
     toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
-    sources = []
-    for part in toc.get("parts", []):
-        for entry in part.get("chapters", []):
-            page = Path(re.sub(r"\.(md|ipynb)$", "", entry["file"]))
-            if page.as_posix() in NOT_CHAPTERS:
-                continue
-            gpu = root / page.parent / "gpu" / f"{page.name}.md"
-            sources.append(gpu if gpu.exists() else root / page.with_suffix(".md"))
-    return sources
+    return [page_source(root, entry["file"]) for part in toc.get("parts", []) for entry in part.get("chapters", [])
+            if re.sub(r"\.(md|ipynb)$", "", entry["file"]) not in NOT_CHAPTERS]
 
 
 def prose_ranges(text: str) -> list[tuple[int, int]]:
@@ -123,12 +118,13 @@ def uses(text: str, terms: list[str]) -> list[Use]:
     """Every use of every term in the prose of ``text``, linked or not, longest terms first for overlaps."""
     found: list[Use] = []
     taken: list[tuple[int, int]] = []
-    for start, end in prose_ranges(text):
+    ranges = prose_ranges(text)
+    for start, end in ranges:
         for role in _ROLE_TERM.finditer(text, start, end):
             body = role.group("body")
             target = re.search(r"<([^>]*)>$", body)
             found.append(Use((target.group(1) if target else body).strip(), role.start(), True))
-    masked = _masked(text)
+    masked = _masked(text, ranges)
     for term in sorted(terms, key=len, reverse=True):
         for m in _pattern(term).finditer(masked):
             span = (m.start(), m.end())
@@ -139,10 +135,10 @@ def uses(text: str, terms: list[str]) -> list[Use]:
     return sorted(found, key=lambda u: u.offset)
 
 
-def _masked(text: str) -> str:
-    """``text`` with everything but prose replaced by NUL characters (offsets kept)."""
+def _masked(text: str, ranges: list[tuple[int, int]]) -> str:
+    """``text`` with everything outside its prose ``ranges`` replaced by NUL characters (offsets kept)."""
     out = ["\0"] * len(text)
-    for start, end in prose_ranges(text):
+    for start, end in ranges:
         # join the prose line by line, masking roles, code, maths and links inside it
         segment = _MASK.sub(lambda m: "\0" * len(m.group()), text[start:end])
         out[start:end] = segment

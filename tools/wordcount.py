@@ -142,15 +142,17 @@ def part_one(root: Path = ROOT) -> list[Path]:
     parts = toc.get("parts") or []
     if not parts:
         raise ValueError(f"{root / '_toc.yml'} has no parts: Part I is its first part")
-    sources = []
-    for entry in parts[0].get("chapters", []):
-        page = Path(re.sub(r"\.(md|ipynb)$", "", entry["file"]))
-        gpu = root / page.parent / "gpu" / f"{page.name}.md"
-        source = gpu if gpu.exists() else root / page.with_suffix(".md")
-        if not source.exists():
-            raise FileNotFoundError(f"_toc.yml lists {entry['file']}, but neither {gpu} nor {source} exists")
-        sources.append(source)
-    return sources
+    return [page_source(root, entry["file"]) for entry in parts[0].get("chapters", [])]
+
+
+def page_source(root: Path, file: str) -> Path:
+    """The MyST source of a ``_toc.yml`` page: ``book/gpu/<name>.md`` for a GPU chapter, else ``book/<name>.md``."""
+    page = Path(re.sub(r"\.(md|ipynb)$", "", file))
+    gpu = root / page.parent / "gpu" / f"{page.name}.md"
+    source = gpu if gpu.exists() else root / page.with_suffix(".md")
+    if not source.exists():
+        raise FileNotFoundError(f"_toc.yml lists {file}, but neither {gpu} nor {source} exists")
+    return source
 
 
 def main(argv: list[str] | None = None) -> int:
