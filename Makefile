@@ -8,6 +8,8 @@
 #   make notebooks    regenerate notebooks/*.ipynb (Colab/Binder) from the chapters and the build
 #   make wordcount    prose words of Part I per chapter; fails above the budget (8,000)
 #   make glossary-links  link each chapter's first use of a glossary term (read the diff)
+#   make translations    update the Chinese edition's .po files after an English edit
+#   make translations-check  fail on an untranslated, fuzzy or outdated string
 # Publishing (README, "Publishing"):
 #   make pdf          the whole book as a PDF (XeLaTeX): _build/latex/learn-pytorch-in-one-hour.pdf
 #   make downloads    the PDF and a zip of the notebooks in _build/html/downloads/ (linked by the site)
@@ -22,7 +24,7 @@ export BLITZ_DATA ?= $(CURDIR)/data
 # machines; elsewhere torchvision downloads the official files.
 SHARED_DATA ?= $(CURDIR)/../shared/data/cifar10-jpeg.tar.gz
 
-.PHONY: book test test-unit test-book test-site setup data clean notebooks gpu-outputs gpu-pending gpu-check bench wordcount glossary-links pdf downloads release
+.PHONY: translations translations-check book test test-unit test-book test-site setup data clean notebooks gpu-outputs gpu-pending gpu-check bench wordcount glossary-links pdf downloads release
 
 # TORCH_INDEX=https://download.pytorch.org/whl/cpu installs torch and torchvision (the
 # versions pinned in requirements.txt) from PyTorch's CPU index: about 200 MB instead
@@ -57,8 +59,21 @@ data: setup
 	if [ -f "$(JPEG_COPY)" ]; then $(BIN)/python -m tools.cifar_jpeg "$(JPEG_COPY)" "$(BLITZ_DATA)"; \
 	else echo "data: no offline copy; torchvision will download CIFAR-10 when a chapter first loads it"; fi
 
+# The English site, then the Chinese one from the same execution (tools/i18n.py):
+# _build/html/ and _build/html/zh_CN/.
 book: setup data
 	$(BIN)/jb build . -W -n --keep-going
+	$(BIN)/python -m tools.i18n build
+
+# The Chinese edition (README, "The Chinese edition"): after an English edit, bring
+# locales/zh_CN/LC_MESSAGES/*.po up to date (new strings empty, changed ones fuzzy),
+# translate them, then `make translations-check` (the test suite runs it too).
+translations: setup data
+	$(BIN)/python -m tools.i18n update
+	$(BIN)/python -m sphinx_intl stat -d locales -l zh_CN
+
+translations-check: setup data
+	$(BIN)/python -m tools.i18n check
 
 # axe-core for the browser tests (tests/test_site.py), pinned by tests/package-lock.json.
 # Chromium itself comes from the system: apt-get install chromium (see README).

@@ -23,7 +23,14 @@
    the footer (book/_templates/extra-footer.html); a link to the PDF of the
    book in every page's download menu (``make downloads`` puts it in
    ``_build/html/downloads/``).
-6. The PDF (LaTeX builder): the parts of _toc.yml become LaTeX parts
+6. Two languages (tools/i18n.py builds the Chinese site into ``zh_CN/``
+   of the English one): every page gets a link to the same page in the
+   other language (book/_templates/language-switch.html) and ``hreflang``
+   alternates; on English pages, runs of Chinese text (the original's words,
+   the glossary's names) are marked ``lang="zh"`` (:class:`MarkChinese`), so
+   that screen readers and fonts treat them as Chinese. The UI strings this
+   extension adds are translated like the templates' (``_()``, sphinx.po).
+7. The PDF (LaTeX builder): the parts of _toc.yml become LaTeX parts
    (sphinx-jupyterbook-latex); the last one, "Appendices", starts with
    ``\appendix``, so its chapters are lettered appendices, and their titles
    lose the "Appendix A: " that the HTML pages show. The title page shows the
@@ -41,6 +48,7 @@ from typing import Any
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
+from sphinx.locale import _
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
 from dataclasses import dataclass, field
@@ -100,7 +108,7 @@ def download_runnable_notebook(
         buttons = [b for b in group.get("buttons", [])
                    if b.get("label") != "download-notebook-button" and b.get("text") != ".ipynb"]
         buttons.insert(0, {"type": "link", "url": url, "text": ".ipynb", "icon": "fas fa-code",
-                           "tooltip": "Download the notebook (runs in Jupyter or Colab)",
+                           "tooltip": _("Download the notebook (runs in Jupyter or Colab)"),
                            "label": "download-notebook-button"})
         group["buttons"] = buttons
 
@@ -211,8 +219,8 @@ def add_pdf_button(app: Sphinx, pagename: str, templatename: str, context: dict[
             group.setdefault("buttons", []).append({
                 "type": "link",
                 "url": context["pathto"](f"{DOWNLOAD_DIR}/{PDF_NAME}", 1),
-                "text": "The whole book (.pdf)",
-                "tooltip": "Download the whole book as a PDF",
+                "text": _("The whole book (.pdf)"),
+                "tooltip": _("Download the whole book as a PDF"),
                 "icon": "fas fa-book",
                 "label": "download-book-pdf-button",
             })
@@ -263,6 +271,127 @@ class LatexAppendices(SphinxPostTransform):
                     title[0] = nodes.Text(text[:1].upper() + text[1:])
 
 
+#: The book's languages: Sphinx's name -> (HTML ``lang``, the name a reader
+#: looks for, the site's folder under the English root).
+LANGUAGES = {"en": ("en", "English", ""), "zh_CN": ("zh-CN", "中文", "zh_CN/")}
+
+
+def _language(app: Sphinx) -> str:
+    return "zh_CN" if (app.config.language or "en").startswith("zh") else "en"
+
+
+def _site_root(app: Sphinx) -> str:
+    """The English site's address (``html_baseurl`` without the language folder)."""
+    base = app.config.html_baseurl or ""
+    prefix = LANGUAGES[_language(app)][2]
+    return base[: -len(prefix)] if prefix and base.endswith(prefix) else base
+
+
+def language_switch(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any],
+                    doctree: Any) -> None:
+    """Link the same page in the other language (book/_templates/language-switch.html).
+
+    The Chinese site is the folder ``zh_CN/`` of the English one, so the link
+    climbs to the English root (one level more from a Chinese page) and goes
+    down into the other language's folder.
+    """
+    here = _language(app)
+    other = "en" if here == "zh_CN" else "zh_CN"
+    depth = pagename.count("/") + (1 if LANGUAGES[here][2] else 0)
+    page = f"{pagename}.html"
+    lang, name, folder = LANGUAGES[other]
+    context["other_language"] = {"url": "../" * depth + folder + page, "lang": lang, "name": name}
+    root = _site_root(app)
+    if root:
+        context["metatags"] = context.get("metatags", "") + "".join(
+            f'\n<link rel="alternate" hreflang="{code}" href="{root}{prefix}{page}" />'
+            for code, _name, prefix in LANGUAGES.values())
+
+
+def add_language_switch(app: Sphinx, config: Any) -> None:
+    """Put the language switch first among the buttons above each page."""
+    options = config.html_theme_options
+    end = list(options.get("article_header_end") or ["article-header-buttons.html"])
+    if "language-switch.html" not in end:
+        options["article_header_end"] = ["language-switch.html", *end]
+
+
+class chinese(nodes.inline):
+    """Chinese text on an English page: ``<span lang="zh">`` in HTML, plain elsewhere."""
+
+
+def visit_chinese_html(self: Any, node: chinese) -> None:
+    self.body.append(self.starttag(node, "span", "", lang="zh"))
+
+
+def depart_chinese_html(self: Any, node: chinese) -> None:
+    self.body.append("</span>")
+
+
+def _pass(self: Any, node: nodes.Node) -> None:
+    pass
+
+
+#: CJK ideographs and punctuation (with full-width forms); a run may take in
+#: Latin letters that sit between two Chinese characters (e.g. "gpu版本的").
+CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
+CHINESE_RUN = re.compile(f"[{CJK}](?:[{CJK}]|[A-Za-z0-9]+(?=[{CJK}]))*")
+#: Nodes whose text is code or maths: left alone.
+NOT_PROSE = (nodes.literal, nodes.literal_block, nodes.math, nodes.math_block, nodes.raw,
+             nodes.FixedTextElement)
+
+
+def split_chinese(text: str) -> list[tuple[str, bool]]:
+    """``text`` as (piece, is_chinese) pairs, in order; pieces join back to ``text``."""
+    pieces, last = [], 0
+    for match in CHINESE_RUN.finditer(text):
+        if match.start() > last:
+            pieces.append((text[last:match.start()], False))
+        pieces.append((match.group(), True))
+        last = match.end()
+    if last < len(text):
+        pieces.append((text[last:], False))
+    return pieces
+
+
+class MarkChinese(SphinxPostTransform):
+    """On English pages, wrap runs of Chinese text in :class:`chinese` nodes."""
+
+    default_priority = 900
+    formats = ("html",)
+
+    def run(self, **kwargs: Any) -> None:
+        if _language(self.app) != "en":
+            return
+        for text in list(self.document.findall(nodes.Text)):
+            parent = text.parent
+            if parent is None or isinstance(parent, chinese) or any(
+                    isinstance(a, NOT_PROSE) for a in _ancestors(parent)):
+                continue
+            pieces = split_chinese(str(text))
+            if not any(is_zh for _piece, is_zh in pieces):
+                continue
+            new = [chinese(piece, piece) if is_zh else nodes.Text(piece) for piece, is_zh in pieces]
+            index = parent.index(text)
+            parent[index:index + 1] = new
+
+
+def _ancestors(node: nodes.Node):
+    while node is not None:
+        yield node
+        node = node.parent
+
+
+def quiet_jieba(app: Sphinx) -> None:
+    """jieba (the Chinese search index's word splitter) logs its set-up on stderr: not a warning."""
+    if _language(app) == "zh_CN":
+        try:
+            import jieba
+        except ImportError:
+            return
+        jieba.setLogLevel(60)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_js_file("a11y.js")  # book/_static/a11y.js
     app.connect("builder-inited", remember_commit)
@@ -275,4 +404,11 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_post_transform(LatexAppendices)
     app.connect("html-page-context", download_runnable_notebook, priority=900)
     app.connect("build-finished", copy_runnable_notebooks)
+    app.connect("config-inited", add_language_switch)
+    app.connect("builder-inited", quiet_jieba)
+    app.connect("html-page-context", language_switch)
+    app.add_node(chinese, html=(visit_chinese_html, depart_chinese_html),
+                 latex=(_pass, _pass), text=(_pass, _pass), man=(_pass, _pass),
+                 texinfo=(_pass, _pass))
+    app.add_post_transform(MarkChinese)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

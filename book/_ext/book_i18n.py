@@ -1,0 +1,171 @@
+"""Sphinx extension for the Chinese edition (tools/i18n.py; loaded through _config.yml).
+
+Sphinx translates a page after parsing it: its ``Locale`` transform parses
+each translated message (``msgstr``) as a small document of its own, with the
+parser of the page's source type, and swaps it in for the English node. Two
+things go wrong with myst-nb's pages, and this extension mends both:
+
+1. **Glued values.** A ``{glue:text}`` role in a translation looks for the
+   glue data in the document being parsed; myst-nb keeps it on the page's
+   document (``document["nb_renderer"]``), which the message's small document
+   does not have, so every glued number of a translated paragraph failed with
+   "No key ... found in glue data for this document". The page's renderer is
+   kept when myst-nb lets it go (:class:`_KeepRenderer`) and lent to each
+   message's document (:func:`lend_renderer`).
+2. **Stored notebooks** (``book/<name>.ipynb``, the GPU chapters).
+   myst-nb's parser chooses its reader from the *page's* path, and a message
+   of an ``.ipynb`` page is not JSON: MyST-NB#587 (``NotJSONError``). myst-nb
+   1.4, which the book pins, already parses a message (a source whose name
+   ends with ``<translated>``) as plain MyST Markdown; tests/book/test_i18n.py
+   checks that a stored notebook's headings and paragraphs are translated.
+3. **Glued words.** A chapter's code glues verdicts ("faster than",
+   "**meets**") and class names into its prose: the same value in both
+   languages would leave English words in a Chinese sentence. The Chinese
+   build translates a glued string through ``glue.po`` (context: the glue
+   key; tools/i18n.py extracts every string the code *can* glue), so the
+   numbers stay the build's and only the words change (:func:`translate_glued`).
+"""
+from __future__ import annotations
+
+import ast
+import dataclasses
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from sphinx.application import Sphinx
+
+import myst_nb.sphinx_
+
+#: Where the page's notebook renderer waits while its messages are parsed.
+KEY = "book_i18n_nb_renderer"
+
+
+class _KeepRenderer(dict):
+    """A document's attributes that hand ``nb_renderer`` to ``env`` when myst-nb drops it.
+
+    myst-nb removes the renderer from the page's document at the end of its
+    parse, before Sphinx's ``Locale`` transform parses the translations.
+    """
+
+    def __init__(self, attributes: dict[str, Any], env: Any) -> None:
+        super().__init__(attributes)
+        self.env = env
+
+    def pop(self, key: str, *default: Any) -> Any:
+        if key == "nb_renderer" and key in self:
+            self.env.temp_data[KEY] = self[key]
+        return super().pop(key, *default)
+
+
+_parse = myst_nb.sphinx_.Parser.parse
+
+
+def lend_renderer(self: Any, inputstring: str, document: nodes.document) -> None:
+    """Parse as myst-nb does; a translated message gets its page's glue data.
+
+    A page's parse keeps its renderer in ``env.temp_data`` (cleared by Sphinx
+    when the page is read); a message's parse, during the same read, borrows it.
+    """
+    env = getattr(document.settings, "env", None)
+    if env is None:
+        return _parse(self, inputstring, document)
+    if document.current_source.endswith("<translated>"):
+        lent = "nb_renderer" not in document and KEY in env.temp_data
+        if lent:
+            document["nb_renderer"] = env.temp_data[KEY]
+        try:
+            return _parse(self, inputstring, document)
+        finally:
+            if lent:  # the message's nodes are pickled with the page: no renderer in them
+                document.attributes.pop("nb_renderer", None)
+    env.temp_data.pop(KEY, None)
+    document.attributes = _KeepRenderer(document.attributes, env)
+    try:
+        _parse(self, inputstring, document)
+    finally:
+        document.attributes = dict(document.attributes)
+
+
+@lru_cache(maxsize=4)
+def glue_catalog(path: Path, mtime: float) -> dict[tuple[str, str], str]:
+    """(glue key, English) -> translation, from ``glue.po`` (translated entries only)."""
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as handle:
+        return {(m.context or "", m.id): m.string for m in read_po(handle)
+                if m.id and m.string and not m.fuzzy}
+
+
+def translate_phrase(catalog: dict[tuple[str, str], str], key: str, text: str) -> str:
+    """``text`` glued under ``key`` in the catalogue's language; unchanged if not in it.
+
+    Exact phrases first, then class names, then patterns ("costs {} points"),
+    whose fields are carried over in order.
+    """
+    for context in (key, "class"):
+        if (context, text) in catalog:
+            return catalog[(context, text)]
+    for (context, english), translated in catalog.items():
+        if context != key or "{}" not in english:
+            continue
+        pattern = "(.+?)".join(re.escape(part) for part in english.split("{}"))
+        match = re.fullmatch(pattern, text)
+        if match:
+            parts = translated.split("{}")
+            fields = [*match.groups(), *[""] * len(parts)]
+            return "".join(part + fields[i] for i, part in enumerate(parts[:-1])) + parts[-1]
+    return text
+
+
+def _glue_path(env: Any) -> Path | None:
+    language = env.config.language or "en"
+    if language == "en":
+        return None
+    for folder in env.config.locale_dirs:
+        path = Path(env.srcdir) / folder / language / "LC_MESSAGES" / "glue.po"
+        if path.is_file():
+            return path
+    return None
+
+
+def translate_glued(output: Any, document: nodes.document, key: str) -> Any:
+    """A glued output with its string translated (``text/plain`` and ``text/markdown``)."""
+    env = getattr(document.settings, "env", None)
+    path = _glue_path(env) if env is not None else None
+    if path is None:
+        return output
+    catalog = glue_catalog(path, path.stat().st_mtime)
+    data = dict(output.data)
+    if isinstance(data.get("text/markdown"), str):
+        data["text/markdown"] = translate_phrase(catalog, key, data["text/markdown"])
+    plain = data.get("text/plain")
+    if isinstance(plain, str) and plain[:1] in "'\"":
+        try:
+            value = ast.literal_eval(plain)
+        except (ValueError, SyntaxError):
+            value = None
+        if isinstance(value, str):
+            data["text/plain"] = repr(translate_phrase(catalog, key, value))
+    return dataclasses.replace(output, data=data)
+
+
+def _translating(retrieve: Any) -> Any:
+    def retrieve_glue_data(document: nodes.document, key: str) -> Any:
+        return translate_glued(retrieve(document, key), document, key)
+    return retrieve_glue_data
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    import myst_nb.ext.glue.directives
+    import myst_nb.ext.glue.roles
+    import myst_nb.ext.glue.utils
+
+    retrieve = myst_nb.ext.glue.utils.retrieve_glue_data
+    for module in (myst_nb.ext.glue.roles, myst_nb.ext.glue.directives):
+        if getattr(module, "retrieve_glue_data", None) is retrieve:
+            module.retrieve_glue_data = _translating(retrieve)
+    myst_nb.sphinx_.Parser.parse = lend_renderer
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

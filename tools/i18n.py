@@ -1,0 +1,382 @@
+"""The Chinese edition: one set of chapters, executed once, in two languages.
+
+The English site is what ``jb build`` makes. The Chinese site is the same
+Sphinx project built again with ``language = zh_CN``: Sphinx's gettext
+machinery swaps every paragraph, heading and caption for its translation in
+``locales/zh_CN/LC_MESSAGES/<docname>.po``, while code cells, their outputs
+and glued values come from the same jupyter-cache as the English build, so no
+chapter runs twice and the two languages cannot show different numbers.
+
+Jupyter Book 1 passes no ``-D`` overrides to Sphinx (jupyter-book#1791), so
+this module calls its Python entry point, ``jupyter_book.sphinx.build_sphinx``,
+with the book's own ``_config.yml`` and a few overrides (:func:`overrides`).
+
+Commands (``python -m tools.i18n ...``; the Makefile wraps them):
+
+* ``build``   the Chinese site into ``_build/html/zh_CN`` (after ``jb build``);
+* ``extract`` the message catalogue (``.pot``) of the English sources;
+* ``update``  extract, then merge into the ``.po`` files (``make translations``);
+* ``check``   fail, naming the strings, on any untranslated, fuzzy or obsolete
+  entry, a translation that drops or alters markup, or a catalogue that is
+  out of date with the sources (README, "The Chinese edition").
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+LANGUAGE = "zh_CN"
+LOCALES = ROOT / "locales"
+CATALOGS = LOCALES / LANGUAGE / "LC_MESSAGES"
+BUILD = ROOT / "_build"
+#: Where the Chinese site is built: its own folder, because myst-nb writes
+#: executed outputs beside the output folder (``<outdir>/../jupyter_execute``),
+#: which must not land inside the published site.
+ZH_BUILD = BUILD / LANGUAGE / "html"
+#: Where it is published: a folder of the English site, so that the one site
+#: serves both (``/book/...`` and ``/zh_CN/book/...``).
+ZH_HTML = BUILD / "html" / LANGUAGE
+
+
+def overrides(language: str) -> dict[str, object]:
+    """Sphinx settings that differ from ``_config.yml`` for ``language``.
+
+    The execution cache is named explicitly: myst-nb would otherwise look for
+    it beside the output folder, which for ``_build/html/zh_CN`` is not
+    ``_build``.
+    """
+    settings: dict[str, object] = {
+        "language": language,
+        "nb_execution_cache_path": str(BUILD / ".jupyter_cache"),
+        "external_toc_path": str(ROOT / "_toc.yml"),
+        "latex_individualpages": False,
+    }
+    if language == LANGUAGE:
+        config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+        settings |= {
+            "html_search_language": "zh",
+            "html_title": "一小时学会 PyTorch",
+            "html_baseurl": config["html"]["baseurl"] + f"{LANGUAGE}/",
+        }
+    return settings
+
+
+def sphinx_build(builder: str, outdir: Path, language: str, doctrees: Path) -> int:
+    """Build the book with Jupyter Book's configuration; the exit status."""
+    from jupyter_book.sphinx import build_sphinx
+
+    result = build_sphinx(
+        ROOT,
+        outdir,
+        noconfig=True,
+        path_config=str(ROOT / "_config.yml"),
+        confoverrides=overrides(language),
+        doctreedir=doctrees,
+        builder=builder,
+        warningiserror=True,
+        keep_going=True,
+        quiet=True,
+    )
+    if isinstance(result, Exception):
+        raise result
+    return int(result)
+
+
+def build() -> int:
+    """The Chinese HTML site, from the English build's execution cache, into ``zh_CN/``.
+
+    Run after ``jb build`` (``make book``): the English build has executed
+    every chapter, so this one only reads the cache.
+    """
+    status = sphinx_build("html", ZH_BUILD, LANGUAGE, BUILD / LANGUAGE / ".doctrees")
+    if status == 0:
+        shutil.rmtree(ZH_HTML, ignore_errors=True)
+        shutil.copytree(ZH_BUILD, ZH_HTML)
+    return status
+
+
+def extract(outdir: Path) -> int:
+    """Write the message templates of the sources into ``outdir``.
+
+    Sphinx's gettext builder writes one ``<docname>.pot`` per page (prose) and
+    ``sphinx.pot`` (the templates' strings); :func:`write_glue_template` adds
+    ``glue.pot``, the words that chapters glue into their prose.
+    """
+    status = sphinx_build("gettext", outdir, "en", BUILD / ".doctrees-gettext")
+    if status == 0:
+        write_glue_template(outdir / f"{GLUE_DOMAIN}.pot")
+    return status
+
+
+# ---------------------------------------------------------------- glued words
+
+#: The catalogue of glued words (``glue.po``), read by book/_ext/book_i18n.py.
+GLUE_DOMAIN = "glue"
+
+
+def _branches(node: ast.expr) -> list[str]:
+    """The strings a glued value's expression can evaluate to.
+
+    A literal, either arm of a conditional expression, the text of a
+    ``Markdown(...)``, and an f-string as a pattern with ``{}`` for each
+    formatted field; anything else (a number, a variable) is not a phrase.
+    """
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.IfExp):
+        return _branches(node.body) + _branches(node.orelse)
+    if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Markdown" and node.args:
+        return _branches(node.args[0])
+    if isinstance(node, ast.JoinedStr):
+        return ["".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)]
+    return []
+
+
+def glued_phrases(source: str) -> list[tuple[str, str]]:
+    """Phrases of English glued by a chapter's code cells, as (glue key, phrase).
+
+    The verdicts ("faster than", "**meets**") are chosen by the code at
+    build time, so the catalogue holds every string the code can glue, found
+    by reading the code (:func:`_branches`), not only the ones this build chose.
+    """
+    import jupytext
+
+    phrases: list[tuple[str, str]] = []
+    notebook = jupytext.reads(source, fmt="md:myst")
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                         for line in cell.source.splitlines())
+        for call in ast.walk(ast.parse(code)):
+            if not (isinstance(call, ast.Call) and getattr(call.func, "id", None) == "glue"
+                    and len(call.args) >= 2 and isinstance(call.args[0], ast.Constant)):
+                continue
+            for phrase in _branches(call.args[1]):
+                key = call.args[0].value
+                if re.search(r"[A-Za-z]{2}", phrase.replace("{}", "")) and (key, phrase) not in phrases:
+                    phrases.append((key, phrase))
+    return phrases
+
+
+def write_glue_template(path: Path) -> None:
+    """``glue.pot``: every phrase the chapters can glue, and CIFAR-10's class names.
+
+    Each phrase has its glue key as context (``msgctxt``): the same English
+    ("faster than") may need different Chinese in different sentences.
+    A class name has the context ``class``.
+    """
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    from blitz.data import CLASSES
+    from tools.wordcount import page_source
+
+    catalog = Catalog(project="Learn PyTorch in One Hour", charset="utf-8")
+    for file in toc_files():
+        source = page_source(ROOT, file)
+        name = source.relative_to(ROOT).as_posix()
+        for key, phrase in glued_phrases(source.read_text(encoding="utf-8")):
+            catalog.add(phrase, context=key, auto_comments=[f"glued in {name}"],
+                        flags=["python-brace-format"] if "{}" in phrase else [])
+    for name in CLASSES:
+        catalog.add(name, context="class", auto_comments=["a CIFAR-10 class (blitz.data.CLASSES)"])
+    with path.open("wb") as handle:
+        write_po(handle, catalog, omit_header=False, width=76)
+
+
+def toc_files() -> list[str]:
+    """Every page of ``_toc.yml``, in order."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [chapter["file"] for chapter in part.get("chapters", [])]
+    return files
+
+
+# ---------------------------------------------------------------- checks
+
+#: Roles whose text a translation may change, as long as it keeps the target:
+#: {term}`张量 <tensor>` for {term}`tensor`.
+TITLED_ROLES = {"term", "ref", "numref", "doc", "download", "eq"}
+#: Markup left as plain text after parsing: a sign that a translation broke it
+#: (CommonMark does not close ``**“张量”**是``: the closing ``**`` follows
+#: punctuation and precedes a letter).
+STRAY = re.compile(r"\*\*|\*|(?<!\\)`|\{[a-z:]+\}")
+
+
+@lru_cache(maxsize=1)
+def _parser():
+    """The MyST Markdown parser with the book's extensions (``_config.yml``)."""
+    from markdown_it.renderer import RendererHTML
+    from myst_parser.config.main import MdParserConfig
+    from myst_parser.parsers.mdit import create_md_parser
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    extensions = set(config["parse"]["myst_enable_extensions"])
+    return create_md_parser(MdParserConfig(enable_extensions=extensions), RendererHTML)
+
+
+@dataclass(frozen=True)
+class Markup:
+    """What a message's translation must keep: roles, code, maths and links."""
+
+    roles: tuple[tuple[str, str], ...]
+    code: tuple[str, ...]
+    maths: tuple[str, ...]
+    links: tuple[str, ...]
+    stray: tuple[str, ...]
+
+
+def _role_key(name: str, content: str) -> tuple[str, str]:
+    if name in TITLED_ROLES:
+        titled = re.fullmatch(r"(?s).*<([^<>]+)>\s*", content)
+        return name, (titled.group(1) if titled else content).strip()
+    return name, content
+
+
+def markup(message: str) -> Markup:
+    """The markup of one message (a paragraph, heading or caption of MyST)."""
+    roles, code, maths, links, stray = [], [], [], [], []
+    # An escaped star is a star, not markup: hide it from the stray-markup search.
+    message = message.replace("\\*", "\ue000")
+    for block in _parser().parse(message):
+        for token in block.children or []:
+            if token.type == "myst_role":
+                roles.append(_role_key(token.meta["name"], token.content))
+            elif token.type == "code_inline":
+                code.append(token.content)
+            elif token.type in ("math_inline", "math_single"):
+                maths.append(token.content)
+            elif token.type in ("link_open", "image"):
+                links.append(str(token.attrs.get("href") or token.attrs.get("src")))
+            elif token.type == "text":
+                stray += STRAY.findall(token.content)
+    return Markup(*(tuple(sorted(x)) for x in (roles, code, maths, links, stray)))
+
+
+def markup_problems(msgid: str, msgstr: str) -> list[str]:
+    """How ``msgstr`` fails to keep the markup of ``msgid`` (empty: it keeps it)."""
+    source, target = markup(msgid), markup(msgstr)
+    problems = []
+    for name in ("roles", "code", "maths", "links"):
+        want, got = getattr(source, name), getattr(target, name)
+        if want != got:
+            missing = sorted(set(want) - set(got))
+            extra = sorted(set(got) - set(want))
+            problems.append(f"{name} differ (missing {missing}, added {extra})")
+    if msgid.count("{}") != msgstr.count("{}"):
+        problems.append("a glued pattern's {} placeholders differ")
+    stray = set(target.stray) - set(source.stray)
+    if stray:
+        problems.append(f"unparsed markup {sorted(stray)} (CJK punctuation beside ** or a role?)")
+    return problems
+
+
+def catalogs() -> dict[str, Path]:
+    """Every translation file by the page it translates ("book/tensors", "sphinx")."""
+    return {
+        path.relative_to(CATALOGS).with_suffix("").as_posix(): path
+        for path in sorted(CATALOGS.rglob("*.po"))
+    }
+
+
+def catalog_problems(path: Path) -> list[str]:
+    """Untranslated, fuzzy and obsolete entries of one ``.po`` file, and broken markup."""
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as handle:
+        catalog = read_po(handle)
+    problems = []
+    for message in catalog:
+        if not message.id:
+            continue
+        where = f"{path.relative_to(ROOT)}: {message.id[:70]!r}"
+        if not message.string:
+            problems.append(f"{where}: untranslated")
+        elif message.fuzzy:
+            problems.append(f"{where}: fuzzy")
+        else:
+            problems += [f"{where}: {p}" for p in markup_problems(message.id, message.string)]
+    problems += [f"{path.relative_to(ROOT)}: {mid[:70]!r}: obsolete" for mid in catalog.obsolete]
+    return problems
+
+
+def messages(path: Path) -> set[str]:
+    """The messages of a ``.pot`` or ``.po`` file (``context|id`` where there is a context)."""
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as handle:
+        return {f"{m.context}|{m.id}" if m.context else m.id for m in read_po(handle) if m.id}
+
+
+def staleness(templates: Path) -> list[str]:
+    """How the ``.po`` files differ from a fresh extraction in ``templates``."""
+    fresh = {
+        path.relative_to(templates).with_suffix("").as_posix(): path
+        for path in sorted(templates.rglob("*.pot"))
+    }
+    have = catalogs()
+    problems = [f"{name}: no translation file (run make translations)" for name in sorted(set(fresh) - set(have))]
+    problems += [f"{name}: translates a page that no longer exists" for name in sorted(set(have) - set(fresh))]
+    for name in sorted(set(fresh) & set(have)):
+        new = messages(fresh[name]) - messages(have[name])
+        gone = messages(have[name]) - messages(fresh[name])
+        problems += [f"{name}: new English string, not in the catalogue: {m[:70]!r}" for m in sorted(new)]
+        problems += [f"{name}: string no longer in the sources: {m[:70]!r}" for m in sorted(gone)]
+    return problems
+
+
+def check(files: list[str], fresh: bool) -> list[str]:
+    """Every problem of the named catalogues (all when none is named)."""
+    paths = [Path(f).resolve() for f in files] or list(catalogs().values())
+    problems = [p for path in paths for p in catalog_problems(path)]
+    if fresh:
+        with tempfile.TemporaryDirectory() as templates:
+            if extract(Path(templates)):
+                problems.append("extracting the message catalogue failed")
+            problems += staleness(Path(templates))
+    return problems
+
+
+def update() -> int:
+    """Extract, then merge into the ``.po`` files (sphinx-intl): ``make translations``."""
+    if extract(BUILD / "gettext"):
+        return 1
+    return subprocess.call(
+        [sys.executable, "-m", "sphinx_intl", "update", "-p", str(BUILD / "gettext"),
+         "-l", LANGUAGE, "-d", str(LOCALES)]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.i18n", description=__doc__.split("\n")[0])
+    parser.add_argument("command", choices=["build", "extract", "update", "check"])
+    parser.add_argument("files", nargs="*", help="check: only these .po files")
+    parser.add_argument("--no-extract", action="store_true",
+                        help="check: skip comparing with a fresh extraction of the sources")
+    args = parser.parse_args(argv)
+    if args.command == "build":
+        return build()
+    if args.command == "extract":
+        return extract(BUILD / "gettext")
+    if args.command == "update":
+        return update()
+    problems = check(args.files, fresh=not (args.no_extract or args.files))
+    print("\n".join(problems) or "translations: complete and up to date")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
