@@ -85,10 +85,14 @@ tests/node_modules/.installed: tests/package.json tests/package-lock.json
 # `latex:`), from the same execution cache as the site, so no chapter runs again.
 # System packages: .ci/install pdf (texlive-xetex, texlive-lang-chinese, latexmk, fonts).
 PDF := _build/latex/learn-pytorch-in-one-hour.pdf
+# The Chinese edition's (tools/i18n.py pdf).
+PDF_ZH := _build/zh_CN/latex/learn-pytorch-in-one-hour.pdf
 
 pdf: setup data
 	$(BIN)/jb build . --builder pdflatex -W -n --keep-going
 	@test -f $(PDF) && echo "pdf: $(PDF)"
+	$(BIN)/python -m tools.i18n pdf
+	@test -f $(PDF_ZH) && echo "pdf: $(PDF_ZH)"
 
 # What the site links for offline readers: the PDF and a zip of every notebook.
 downloads: pdf

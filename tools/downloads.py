@@ -37,6 +37,8 @@ SITE_DIR = "downloads"
 #: Where jb's LaTeX builder leaves the PDF (_config.yml ``latex.latex_documents.targetname``).
 LATEX_PDF = Path("_build") / "latex" / PDF
 RELEASE_DIR = Path("_build") / "release"
+#: Each edition's PDF: English (jb's LaTeX builder) and Chinese (tools/i18n.py pdf).
+EDITIONS = {"en": LATEX_PDF, "zh_CN": Path("_build") / "zh_CN" / "latex" / PDF}
 #: 1980-01-01, the earliest time a zip file can hold: every entry gets it.
 EPOCH = (1980, 1, 1, 0, 0, 0)
 
@@ -78,6 +80,39 @@ Licences: the text under CC BY-SA 4.0 (LICENSE-text), the code under MIT
 (LICENSE).
 """
 
+NOTEBOOKS_README_ZH = """\
+一小时学会 PyTorch {version}：笔记本
+{dashes}
+
+本书每一章都是一个 Jupyter 笔记本，可以在你自己的电脑上运行，不需要 Colab、
+Binder 或 GitHub。网站和 PDF 里有正文和构建时的输出；这些笔记本里有代码。
+
+1. 安装 Python 3.11 或更新的版本，然后在本文件夹中打开终端，运行：
+
+       python -m venv .venv
+       .venv/bin/pip install torch torchvision matplotlib numpy pillow jupyterlab myst-nb
+
+   （Windows 上是 .venv\\Scripts\\pip）。没有 NVIDIA GPU 的电脑可以装小得多的
+   CPU 版 torch：给 torch 和 torchvision 加上
+   --index-url https://download.pytorch.org/whl/cpu 。
+
+2. 安装本书的软件包 blitz。每个笔记本的第一个单元格会用 pip 从本书的代码仓库
+   安装它；如果访问不了仓库，可以从仓库 code/ 文件夹的副本（发布归档，或别人
+   给你的拷贝）安装：.venv/bin/pip install --no-deps <仓库的路径>
+
+3. CIFAR-10（第 4 章起）：torchvision 第一次用到时会自动下载。不能下载时，把
+   官方归档 cifar-10-python.tar.gz（多伦多大学 CIFAR-10 页面提供，约 170 MB，
+   也可以用你信任的镜像）放进与这些笔记本并列的 data/ 文件夹，或者把环境变量
+   BLITZ_DATA 设为存放它的文件夹；torchvision 会在那里解压。
+
+4. 启动 Jupyter：.venv/bin/jupyter lab
+
+启动 Jupyter 之前设置 BLITZ_SMOKE=1，每个单元格都会以极小的规模在几秒内跑完
+（这时得到的数字没有意义）。
+
+许可协议：正文采用 CC BY-SA 4.0（LICENSE-text），代码采用 MIT（LICENSE）。
+"""
+
 
 def book_version(root: Path = ROOT) -> str:
     """The book's version: ``release`` in _config.yml (``sphinx: config:``)."""
@@ -95,18 +130,23 @@ def _zip_entry(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
     archive.writestr(info, data)
 
 
-def notebooks_zip(root: Path, out: Path) -> Path:
-    """Write ``out``: every notebook of ``notebooks/``, a README and the licences, in one folder."""
-    notebooks = sorted((root / "notebooks").glob("*.ipynb"))
+def notebooks_zip(root: Path, out: Path, language: str = "en") -> Path:
+    """Write ``out``: every notebook of ``notebooks/`` (``notebooks/zh_CN/`` for the Chinese
+    edition), a README and the licences, in one folder."""
+    source = root / "notebooks" / ("" if language == "en" else language)
+    notebooks = sorted(source.glob("*.ipynb"))
     if not notebooks:
-        raise FileNotFoundError(f"no notebook in {root / 'notebooks'}: run `make notebooks`")
+        raise FileNotFoundError(f"no notebook in {source}: run `make notebooks`")
     version = book_version(root)
     folder = f"{NAME}-notebooks"
     title = f"Learn PyTorch in One Hour {version}: the notebooks"
+    if language != "en":
+        folder, title = f"{folder}-{language}", f"一小时学会 PyTorch {version}：笔记本"
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".part")
     with zipfile.ZipFile(partial, "w") as archive:
-        readme = NOTEBOOKS_README.format(version=version, dashes="=" * len(title))
+        template = NOTEBOOKS_README if language == "en" else NOTEBOOKS_README_ZH
+        readme = template.format(version=version, dashes="=" * len(title))
         _zip_entry(archive, f"{folder}/README.txt", readme.encode("utf-8"))
         for licence in ("LICENSE", "LICENSE-text"):
             _zip_entry(archive, f"{folder}/{licence}", (root / licence).read_bytes())
@@ -120,8 +160,12 @@ def html_archive(html: Path, out: Path, top: str) -> Path:
     """Write ``out`` (.tar.gz): the built site under ``top/``, without the downloads it links."""
     if not (html / "index.html").exists():
         raise FileNotFoundError(f"{html} holds no built site: run `make book`")
-    files = sorted(p for p in html.rglob("*") if p.is_file()
-                   and p.relative_to(html).parts[0] not in {SITE_DIR, ".doctrees", ".buildinfo"})
+    def published(path: Path) -> bool:
+        parts = path.relative_to(html).parts
+        parts = parts[1:] if parts[0] in EDITIONS else parts  # a translation's folder
+        return bool(parts) and parts[0] not in {SITE_DIR, ".doctrees", ".buildinfo"}
+
+    files = sorted(p for p in html.rglob("*") if p.is_file() and published(p))
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         for path in files:
@@ -151,14 +195,21 @@ def write_checksums(files: list[Path], out: Path) -> Path:
 
 
 def site_downloads(root: Path) -> list[Path]:
-    """Copy the PDF and write the notebook zip into ``_build/html/downloads/``."""
-    pdf = root / LATEX_PDF
-    if not pdf.exists():
-        raise FileNotFoundError(f"{pdf} does not exist: run `make pdf`")
-    target = root / "_build" / "html" / SITE_DIR
-    target.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(pdf, target / PDF)
-    return [target / PDF, notebooks_zip(root, target / NOTEBOOKS_ZIP)]
+    """Copy each edition's PDF and write its notebook zip into its site's ``downloads/``.
+
+    English: ``_build/html/downloads/``; Chinese: ``_build/html/zh_CN/downloads/``
+    (the Chinese pages link their own, book_site's ``site-download`` role).
+    """
+    written = []
+    for language, pdf in EDITIONS.items():
+        pdf = root / pdf
+        if not pdf.exists():
+            raise FileNotFoundError(f"{pdf} does not exist: run `make pdf`")
+        target = root / "_build" / "html" / ("" if language == "en" else language) / SITE_DIR
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(pdf, target / PDF)
+        written += [target / PDF, notebooks_zip(root, target / NOTEBOOKS_ZIP, language)]
+    return written
 
 
 def release(root: Path) -> list[Path]:
@@ -177,6 +228,13 @@ def release(root: Path) -> list[Path]:
         Path(shutil.copyfile(pdf, out / f"{base}.pdf")),
         notebooks_zip(root, out / f"{base}-notebooks.zip"),
     ]
+    for language, translated in EDITIONS.items():
+        if language == "en":
+            continue
+        if not (root / translated).exists():
+            raise FileNotFoundError(f"{root / translated} does not exist: run `make pdf`")
+        files += [Path(shutil.copyfile(root / translated, out / f"{base}-{language}.pdf")),
+                  notebooks_zip(root, out / f"{base}-notebooks-{language}.zip", language)]
     return files + [write_checksums(files, out / "SHA256SUMS")]
 
 

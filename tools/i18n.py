@@ -14,6 +14,7 @@ with the book's own ``_config.yml`` and a few overrides (:func:`overrides`).
 Commands (``python -m tools.i18n ...``; the Makefile wraps them):
 
 * ``build``   the Chinese site into ``_build/html/zh_CN`` (after ``jb build``);
+* ``pdf``     the Chinese PDF, ``_build/zh_CN/latex/learn-pytorch-in-one-hour.pdf``;
 * ``extract`` the message catalogue (``.pot``) of the English sources;
 * ``update``  extract, then merge into the ``.po`` files (``make translations``);
 * ``check``   fail, naming the strings, on any untranslated, fuzzy or obsolete
@@ -101,9 +102,37 @@ def build() -> int:
     """
     status = sphinx_build("html", ZH_BUILD, LANGUAGE, BUILD / LANGUAGE / ".doctrees")
     if status == 0:
-        shutil.rmtree(ZH_HTML, ignore_errors=True)
-        shutil.copytree(ZH_BUILD, ZH_HTML)
+        publish(ZH_BUILD, ZH_HTML)
     return status
+
+
+def publish(built: Path, site: Path) -> None:
+    """Replace ``site`` by a copy of ``built``, keeping its ``downloads/`` (``make downloads``)."""
+    site.mkdir(parents=True, exist_ok=True)
+    for entry in site.iterdir():
+        if entry.name == "downloads":
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    shutil.copytree(built, site, dirs_exist_ok=True)
+
+
+#: The Chinese PDF: the same LaTeX set-up as the English one (_config.yml ``latex:``).
+ZH_LATEX = BUILD / LANGUAGE / "latex"
+
+
+def pdf() -> int:
+    """The Chinese PDF (``make pdf``), from the English build's execution cache.
+
+    The same XeLaTeX route as ``jb build --builder pdflatex``: Sphinx's LaTeX
+    builder, then ``make all-pdf`` in its output folder.
+    """
+    status = sphinx_build("latex", ZH_LATEX, LANGUAGE, BUILD / LANGUAGE / ".doctrees-latex")
+    if status:
+        return status
+    return subprocess.call(["make", "all-pdf"], cwd=ZH_LATEX, stdout=subprocess.DEVNULL)
 
 
 def extract(outdir: Path) -> int:
@@ -125,19 +154,23 @@ def extract(outdir: Path) -> int:
 GLUE_DOMAIN = "glue"
 
 
-def _branches(node: ast.expr) -> list[str]:
+def _branches(node: ast.expr, names: dict[str, ast.expr] | None = None) -> list[str]:
     """The strings a glued value's expression can evaluate to.
 
     A literal, either arm of a conditional expression, the text of a
     ``Markdown(...)``, and an f-string as a pattern with ``{}`` for each
-    formatted field; anything else (a number, a variable) is not a phrase.
+    formatted field; a variable that the same cell assigns (``names``), what
+    it was assigned; anything else (a number) is not a phrase.
     """
+    names = names or {}
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return [node.value]
     if isinstance(node, ast.IfExp):
-        return _branches(node.body) + _branches(node.orelse)
+        return _branches(node.body, names) + _branches(node.orelse, names)
     if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Markdown" and node.args:
-        return _branches(node.args[0])
+        return _branches(node.args[0], names)
+    if isinstance(node, ast.Name) and node.id in names:
+        return _branches(names.pop(node.id), names)  # popped: no endless loop on x = f(x)
     if isinstance(node, ast.JoinedStr):
         return ["".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)]
     return []
@@ -159,22 +192,47 @@ def glued_phrases(source: str) -> list[tuple[str, str]]:
             continue
         code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
                          for line in cell.source.splitlines())
-        for call in ast.walk(ast.parse(code)):
+        tree = ast.parse(code)
+        assigned = {node.targets[0].id: node.value for node in ast.walk(tree)
+                    if isinstance(node, ast.Assign) and len(node.targets) == 1
+                    and isinstance(node.targets[0], ast.Name)}
+        for call in ast.walk(tree):
             if not (isinstance(call, ast.Call) and getattr(call.func, "id", None) == "glue"
-                    and len(call.args) >= 2 and isinstance(call.args[0], ast.Constant)):
+                    and len(call.args) >= 2):
                 continue
-            for phrase in _branches(call.args[1]):
-                key = call.args[0].value
+            keys = _branches(call.args[0])  # a constant, or an f-string: "ct_th_verdict{}"
+            for phrase in _branches(call.args[1], dict(assigned)) if len(keys) == 1 else []:
+                key = keys[0]
                 if re.search(r"[A-Za-z]{2}", phrase.replace("{}", "")) and (key, phrase) not in phrases:
                     phrases.append((key, phrase))
     return phrases
 
 
+def class_names(source: str) -> list[str]:
+    """The names in a chapter's ``classes = (...)`` tuples (the original's spelling: plane, car)."""
+    import jupytext
+
+    names: list[str] = []
+    for cell in jupytext.reads(source, fmt="md:myst").cells:
+        if cell.cell_type != "code":
+            continue
+        code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                         for line in cell.source.splitlines())
+        for node in ast.walk(ast.parse(code)):
+            if (isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "classes" for t in node.targets)
+                    and isinstance(node.value, (ast.Tuple, ast.List))):
+                names += [e.value for e in node.value.elts
+                          if isinstance(e, ast.Constant) and isinstance(e.value, str) and e.value not in names]
+    return names
+
+
 def write_glue_template(path: Path) -> None:
-    """``glue.pot``: every phrase the chapters can glue, and CIFAR-10's class names.
+    """``glue.pot``: every phrase the chapters can glue, and CIFAR-10's class names
+    (``blitz.data.CLASSES`` and the chapters' ``classes`` tuples).
 
     Each phrase has its glue key as context (``msgctxt``): the same English
-    ("faster than") may need different Chinese in different sentences.
+    ("faster than") may need different Chinese in different sentences. A key
+    made by an f-string is a pattern (``ct_th_verdict{}``).
     A class name has the context ``class``.
     """
     from babel.messages.catalog import Catalog
@@ -184,16 +242,25 @@ def write_glue_template(path: Path) -> None:
     from tools.wordcount import page_source
 
     catalog = Catalog(project="Learn PyTorch in One Hour", charset="utf-8")
+    classes = list(CLASSES)
     for file in toc_files():
         source = page_source(ROOT, file)
         name = source.relative_to(ROOT).as_posix()
         for key, phrase in glued_phrases(source.read_text(encoding="utf-8")):
             catalog.add(phrase, context=key, auto_comments=[f"glued in {name}"],
                         flags=["python-brace-format"] if "{}" in phrase else [])
-    for name in CLASSES:
+        classes += [c for c in class_names(source.read_text(encoding="utf-8")) if c not in classes]
+    for name in classes:
         catalog.add(name, context="class", auto_comments=["a CIFAR-10 class (blitz.data.CLASSES)"])
     with path.open("wb") as handle:
         write_po(handle, catalog, omit_header=False, width=76)
+
+
+def page_source_text(page: str) -> str:
+    """The MyST source of a page (``book/tensors``; a GPU chapter's ``book/gpu/<name>.md``)."""
+    from tools.wordcount import page_source
+
+    return page_source(ROOT, page).read_text(encoding="utf-8")
 
 
 def toc_files() -> list[str]:
@@ -205,11 +272,101 @@ def toc_files() -> list[str]:
     return files
 
 
+# ---------------------------------------------------------------- translating Markdown
+
+def catalog_messages(path: Path) -> dict[str, str]:
+    """The translated entries of a ``.po`` file (msgid -> msgstr; fuzzy ones left out)."""
+    from babel.messages.pofile import read_po
+
+    if not path.is_file():
+        return {}
+    with path.open("rb") as handle:
+        return {m.id: m.string for m in read_po(handle) if m.id and m.string and not m.fuzzy
+                and not m.context}
+
+
+def page_messages(docname: str, language: str = LANGUAGE) -> dict[str, str]:
+    """The translations of one page (``book/tensors``): its ``.po`` file's entries."""
+    return catalog_messages(LOCALES / language / "LC_MESSAGES" / f"{docname}.po")
+
+
+def ui_messages(language: str = LANGUAGE) -> dict[str, str]:
+    """The translations of the site's own strings (``sphinx.po``: templates, book_site, notebooks)."""
+    return catalog_messages(LOCALES / language / "LC_MESSAGES" / "sphinx.po")
+
+
+class Untranslated(KeyError):
+    """A block of a page's Markdown has no translation in its catalogue."""
+
+
+_HEADING = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<title>.*?)\s*$")
+_ITEM = re.compile(r"^(?P<prefix>\s*(?:[-*+]|\d+[.)])\s+)(?P<rest>.*)$")
+
+
+def translate_markdown(text: str, messages: dict[str, str]) -> str:
+    """MyST prose with every heading, paragraph and list item replaced by its translation.
+
+    A message is what Sphinx extracts: a paragraph's source lines, stripped
+    and joined with spaces; a heading's title; a list item's text without its
+    marker. Display maths (``$$``) is not a message and stays. A block with
+    no translation raises :class:`Untranslated`, naming it: the catalogue is
+    behind the sources (``make translations``).
+    """
+    blocks = re.split(r"(\n[ \t]*\n)", text)
+    return "".join(block if not block.strip() or block.lstrip().startswith("$$")
+                   else _translate_block(block, messages) for block in blocks)
+
+
+def _groups(lines: list[str]) -> list[list[str]]:
+    """A block's lines, one group per message: headings alone, items at their markers."""
+    groups: list[list[str]] = []
+    for line in lines:
+        if not groups or _HEADING.match(line) or _ITEM.match(line) or _HEADING.match(groups[-1][0]):
+            groups.append([line])
+        else:
+            groups[-1].append(line)
+    return groups
+
+
+def _translate_block(block: str, messages: dict[str, str]) -> str:
+    def lookup(message: str) -> str:
+        if message in messages:
+            return messages[message]
+        if not re.search(r"[A-Za-z]{2}", re.sub(r"\{[\w:.-]+\}`[^`]*`|`[^`]*`", "", message)):
+            return message  # only roles, code or numbers: nothing to translate
+        raise Untranslated(message)
+
+    out = []
+    for group in _groups(block.split("\n")):
+        heading, item = _HEADING.match(group[0]), _ITEM.match(group[0])
+        if heading and len(group) == 1:
+            out.append(f"{heading['hashes']} {lookup(heading['title'])}")
+        elif item:
+            text = " ".join([item["rest"].strip(), *(line.strip() for line in group[1:])]).strip()
+            out.append(item["prefix"] + lookup(text))
+        else:
+            indent = re.match(r"[ \t]*", group[0]).group()
+            out.append(indent + lookup(" ".join(line.strip() for line in group).strip()))
+    return "\n".join(out)
+
+
+def glue_words(language: str = LANGUAGE) -> dict[tuple[str, str], str]:
+    """(glue key or "class", English) -> translation, from ``glue.po``."""
+    from babel.messages.pofile import read_po
+
+    path = LOCALES / language / "LC_MESSAGES" / f"{GLUE_DOMAIN}.po"
+    if not path.is_file():
+        return {}
+    with path.open("rb") as handle:
+        return {(m.context or "", m.id): m.string for m in read_po(handle)
+                if m.id and m.string and not m.fuzzy}
+
+
 # ---------------------------------------------------------------- checks
 
 #: Roles whose text a translation may change, as long as it keeps the target:
 #: {term}`张量 <tensor>` for {term}`tensor`.
-TITLED_ROLES = {"term", "ref", "numref", "doc", "download", "eq"}
+TITLED_ROLES = {"term", "ref", "numref", "doc", "download", "eq", "site-download"}
 #: Markup left as plain text after parsing: a sign that a translation broke it
 #: (CommonMark does not close ``**“张量”**是``: the closing ``**`` follows
 #: punctuation and precedes a letter).
@@ -362,13 +519,15 @@ def update() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.i18n", description=__doc__.split("\n")[0])
-    parser.add_argument("command", choices=["build", "extract", "update", "check"])
+    parser.add_argument("command", choices=["build", "pdf", "extract", "update", "check"])
     parser.add_argument("files", nargs="*", help="check: only these .po files")
     parser.add_argument("--no-extract", action="store_true",
                         help="check: skip comparing with a fresh extraction of the sources")
     args = parser.parse_args(argv)
     if args.command == "build":
         return build()
+    if args.command == "pdf":
+        return pdf()
     if args.command == "extract":
         return extract(BUILD / "gettext")
     if args.command == "update":

@@ -60,6 +60,16 @@ from tools import gpu
 
 #: The folder, relative to the repository root, that holds the generated notebooks.
 NOTEBOOK_DIR = "notebooks"
+#: The book's translations (tools/i18n.py): each has its site in ``_build/html/<language>/``
+#: and its notebooks in ``notebooks/<language>/``.
+TRANSLATIONS = ("zh_CN",)
+
+
+def language_folder(language: str) -> str:
+    """``""`` for English, ``"zh_CN/"`` for a translation: where its site and notebooks live."""
+    if language != "en" and language not in TRANSLATIONS:
+        raise ValueError(f"unknown language {language!r} (the book has en and {', '.join(TRANSLATIONS)})")
+    return "" if language == "en" else f"{language}/"
 #: What the generator reads from the build (``make book``).
 BUILD_DIR = "_build"
 #: Paths whose content the install cell's commit must match (what ``pip install`` builds).
@@ -239,16 +249,17 @@ class SiteIndex:
     downloads: set[str] | None = None  # files under _downloads/ in the built site (None: not checked)
 
     @classmethod
-    def from_build(cls, root: Path) -> SiteIndex:
+    def from_build(cls, root: Path, language: str = "en") -> SiteIndex:
+        """The English site (``_build/html``) or a translation's (``_build/html/<language>``)."""
         from sphinx.util.inventory import InventoryFile
 
-        html_dir = root / BUILD_DIR / "html"
+        html_dir = root / BUILD_DIR / "html" / language_folder(language)
         inv_path = html_dir / "objects.inv"
         if not inv_path.is_file():
             raise NotebookError(f"no {inv_path.relative_to(root)}: run `make book` first")
         with inv_path.open("rb") as f:
             inventory = InventoryFile.load(f, "", lambda base, uri: uri)
-        index = cls(site_url(root))
+        index = cls(site_url(root) + language_folder(language))
         for label, (_, _, uri, title) in inventory.get("std:label", {}).items():
             index.targets[label] = (uri, title)
         for term, (_, _, uri, _) in inventory.get("std:term", {}).items():
@@ -256,6 +267,8 @@ class SiteIndex:
         index.downloads = {p.relative_to(html_dir).as_posix() for p in (html_dir / "_downloads").rglob("*")
                            if p.is_file()}
         for page in html_dir.rglob("*.html"):
+            if language == "en" and page.relative_to(html_dir).parts[0] in TRANSLATIONS:
+                continue  # a translation's pages, in a folder of the English site
             for fig_id, number in re.findall(
                     r'<figure[^>]*\bid="([^"]+)"[^>]*>.*?<span class="caption-number">([^<]+)</span>',
                     page.read_text(encoding="utf-8"), re.DOTALL):
@@ -347,6 +360,38 @@ class Context:
     site: SiteIndex
     root: Path | None = None  # the Sphinx source folder; default: source_dir's parent
     mask_glue: bool = False  # glued text as GLUE_MASK (to compare notebooks built at different times)
+    language: str = "en"
+    #: The page's translations (msgid -> msgstr) for a language other than English, else None.
+    messages: dict[str, str] | None = None
+    #: Glued words' translations ((glue key or "class", English) -> translation).
+    words: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def translate(self, text: str) -> str:
+        """Prose in the notebook's language (tools.i18n.translate_markdown); English as it is."""
+        if self.messages is None:
+            return text
+        from tools.i18n import Untranslated, translate_markdown
+
+        try:
+            return translate_markdown(text, self.messages)
+        except Untranslated as err:
+            raise NotebookError(f"{self.name}: no {self.language} translation of {err.args[0][:80]!r} "
+                                "(run make translations, translate, then make book)") from None
+
+    def ui(self, text: str) -> str:
+        """One of the notebooks' own strings in the notebook's language (sphinx.po)."""
+        if self.language == "en":
+            return text
+        from tools.i18n import ui_messages
+
+        return ui_messages(self.language).get(text, text)
+
+    def glued(self, key: str, plain: str) -> str:
+        """A glued ``text/plain`` value, its words translated (book_i18n.translate_phrase)."""
+        if self.language == "en" or plain[:1] not in "'\"":
+            return plain
+        value = ast.literal_eval(plain)
+        return repr(_book_i18n().translate_phrase(self.words, key, value)) if isinstance(value, str) else plain
 
     def source_path(self, target: str) -> str:
         """A path as a role names it (relative to the chapter, or ``/``-rooted), relative to the root."""
@@ -356,6 +401,30 @@ class Context:
         if not path.is_file():
             raise NotebookError(f"{self.name}: {{download}} of a missing file {target}")
         return path.relative_to(root).as_posix()
+
+
+def _book_i18n() -> Any:
+    """book/_ext/book_i18n.py (the site's extension), for the one glued-word translator."""
+    import importlib
+    import sys
+
+    ext = str(Path(__file__).resolve().parents[1] / "book" / "_ext")
+    if ext not in sys.path:
+        sys.path.insert(0, ext)
+    return importlib.import_module("book_i18n")
+
+
+def admonition_title(name: str, language: str) -> str:
+    """An admonition's default title ("Note") as Sphinx writes it in ``language``."""
+    title = name.capitalize()
+    if language == "en":
+        return title
+    import gettext
+
+    import sphinx
+
+    locale_dir = Path(sphinx.__file__).parent / "locale"
+    return gettext.translation("sphinx", str(locale_dir), [language], fallback=True).gettext(title)
 
 
 def _literalinclude(ctx: Context, arg: str, options: dict[str, str]) -> str:
@@ -391,8 +460,8 @@ def _glue_figure(ctx: Context, arg: str, options: dict[str, str], body: str, att
     return f"![{alt}](attachment:{filename})\n\n{caption}" if caption else f"![{alt}](attachment:{filename})"
 
 
-def _admonition(name: str, arg: str, options: dict[str, str], body: str) -> str:
-    title = arg.strip() or name.capitalize()
+def _admonition(name: str, arg: str, options: dict[str, str], body: str, language: str = "en") -> str:
+    title = arg.strip() or admonition_title(name, language)
     if name == "dropdown" or "dropdown" in options.get("class", "").split():
         return f"<details>\n<summary>{html.escape(title)}</summary>\n\n{body.strip()}\n\n</details>"
     quoted = "\n".join(f"> {line}".rstrip() for line in body.strip().splitlines())
@@ -402,7 +471,8 @@ def _admonition(name: str, arg: str, options: dict[str, str], body: str) -> str:
 def _directive(ctx: Context, name: str, arg: str, options: dict[str, str], body: str,
                attachments: dict) -> str:
     if name in _ADMONITIONS or name == "dropdown":
-        return _admonition(name, arg, options, rewrite_markdown(ctx, body, attachments))
+        title = ctx.translate(arg.strip()) if arg.strip() else ""
+        return _admonition(name, title, options, rewrite_markdown(ctx, body, attachments), ctx.language)
     if name == "literalinclude":
         return _literalinclude(ctx, arg.strip(), options)
     if name == "glue:figure":
@@ -439,12 +509,14 @@ def _roles(ctx: Context, text: str) -> str:
                 raise NotebookError(f"{ctx.name}: no glued text {key!r} in the executed chapter")
             from myst_nb.core.variables import format_plain_text
 
-            return GLUE_MASK if ctx.mask_glue else format_plain_text(bundle["text/plain"], fmt)
+            return GLUE_MASK if ctx.mask_glue else format_plain_text(ctx.glued(key, bundle["text/plain"]), fmt)
         if name == "glue:md":
             bundle = ctx.glue.get(content)
             if not bundle or "text/markdown" not in bundle:
                 raise NotebookError(f"{ctx.name}: no glued Markdown {content!r} in the executed chapter")
-            return GLUE_MASK if ctx.mask_glue else bundle["text/markdown"].strip()
+            return GLUE_MASK if ctx.mask_glue else _book_i18n().translate_phrase(
+                ctx.words, content, bundle["text/markdown"].strip()) if ctx.language != "en" \
+                else bundle["text/markdown"].strip()
         if name in {"ref", "doc"}:
             return ctx.site.link(label, text_)
         if name == "numref":
@@ -480,7 +552,7 @@ def rewrite_markdown(ctx: Context, text: str, attachments: dict) -> str:
             i += 1
             continue
         if prose:
-            out.append(_roles(ctx, "\n".join(prose)))
+            out.append(_roles(ctx, ctx.translate("\n".join(prose))))
             prose = []
         mark, indent = fence.group("fence"), fence.group("indent")
         end = next((j for j in range(i + 1, len(lines))
@@ -496,7 +568,7 @@ def rewrite_markdown(ctx: Context, text: str, attachments: dict) -> str:
             out.append("\n".join(indent + line if line.strip() else "" for line in block.splitlines()))
         i = end + 1
     if prose:
-        out.append(_roles(ctx, "\n".join(prose)))
+        out.append(_roles(ctx, ctx.translate("\n".join(prose))))
     return _single_blank_lines("\n".join(out)).strip("\n")
 
 
@@ -552,7 +624,7 @@ def without_glue(code: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip("\n")
 
 
-def _answer(code: str, outputs: list, mask: bool = False) -> str:
+def _answer(code: str, outputs: list, mask: bool = False, ui: Any = str) -> str:
     """An exercise answer (a ``hide-cell``): its code and text output, collapsed.
 
     The output is a measurement of the build, like a glued value: ``mask``
@@ -560,9 +632,10 @@ def _answer(code: str, outputs: list, mask: bool = False) -> str:
     """
     text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
     text = GLUE_MASK if mask and text.strip() else text
-    shown = f"<details>\n<summary>Show the answer's code</summary>\n\n```python\n{code.strip()}\n```\n"
+    summary = ui("Show the answer's code")
+    shown = f"<details>\n<summary>{summary}</summary>\n\n```python\n{code.strip()}\n```\n"
     if text.strip():
-        shown += f"\nIt prints:\n\n```text\n{text.rstrip()}\n```\n"
+        shown += f"\n{ui('It prints:')}\n\n```text\n{text.rstrip()}\n```\n"
     return shown + "\n</details>"
 
 
@@ -612,7 +685,8 @@ def code_cell(cell: Any, tags: set[str]) -> nbformat.NotebookNode | None:
 
 
 def build_notebook(root: Path, name: str, source: Path, site: SiteIndex | None = None,
-                   commit: str | None = None, mask_glue: bool = False) -> nbformat.NotebookNode:
+                   commit: str | None = None, mask_glue: bool = False,
+                   language: str = "en") -> nbformat.NotebookNode:
     """Return the runnable notebook of one chapter (an nbformat NotebookNode).
 
     ``mask_glue`` writes every glued text, and every exercise answer's printed
@@ -622,8 +696,13 @@ def build_notebook(root: Path, name: str, source: Path, site: SiteIndex | None =
     nb = read_source(source)
     executed = executed_notebook(root, source, nb)
     outputs = [c.get("outputs", []) for c in executed.cells if c.cell_type == "code"]
-    ctx = Context(name, source.parent, glue_outputs(executed), site or SiteIndex.from_build(root),
-                  root=root, mask_glue=mask_glue)
+    ctx = Context(name, source.parent, glue_outputs(executed), site or SiteIndex.from_build(root, language),
+                  root=root, mask_glue=mask_glue, language=language)
+    if language != "en":
+        from tools.i18n import glue_words, page_messages
+
+        ctx.messages = page_messages(f"book/{name}", language)
+        ctx.words = glue_words(language)
     url, _ = repository(root)
     first = nbformat.v4.new_code_cell(install_cell(url, commit or package_commit(root)))
     first.metadata["tags"] = ["blitz-install"]
@@ -635,7 +714,7 @@ def build_notebook(root: Path, name: str, source: Path, site: SiteIndex | None =
             code_index += 1
             tags = _tags(cell)
             if "hide-cell" in tags:
-                cells.append(nbformat.v4.new_markdown_cell(_answer(cell.source, cell_outputs, mask_glue)))
+                cells.append(nbformat.v4.new_markdown_cell(_answer(cell.source, cell_outputs, mask_glue, ctx.ui)))
                 continue
             new = code_cell(cell, tags)
             if new is None:
@@ -659,6 +738,8 @@ def build_notebook(root: Path, name: str, source: Path, site: SiteIndex | None =
     out.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     out.metadata["language_info"] = {"name": "python"}
     out.metadata["blitz"] = {"source": source.relative_to(root).as_posix()}
+    if language != "en":
+        out.metadata["blitz"]["language"] = language
     if is_gpu_chapter(root, name):
         out.metadata["accelerator"] = "GPU"  # Colab opens it with a GPU runtime
         out.metadata["colab"] = {"gpuType": "T4", "provenance": []}
@@ -666,15 +747,15 @@ def build_notebook(root: Path, name: str, source: Path, site: SiteIndex | None =
     return out
 
 
-def write_notebooks(root: Path) -> list[Path]:
-    """Write notebooks/<name>.ipynb for every chapter; remove ones for deleted chapters."""
-    out = root / NOTEBOOK_DIR
+def write_notebooks(root: Path, language: str = "en") -> list[Path]:
+    """Write notebooks/[<language>/]<name>.ipynb for every chapter; remove ones for deleted chapters."""
+    out = root / NOTEBOOK_DIR / language_folder(language)
     out.mkdir(exist_ok=True)
-    site, commit = SiteIndex.from_build(root), package_commit(root)
+    site, commit = SiteIndex.from_build(root, language), package_commit(root)
     written = []
     for name, source in chapters(root).items():
         path = out / f"{name}.ipynb"
-        text = nbformat.writes(build_notebook(root, name, source, site, commit)) + "\n"
+        text = nbformat.writes(build_notebook(root, name, source, site, commit, language=language)) + "\n"
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
         written.append(path)
@@ -688,8 +769,9 @@ def main() -> None:
     parser.add_argument("root", nargs="?", default=".", help="repository root (default: .)")
     root = Path(parser.parse_args().root).resolve()
     try:
-        for path in write_notebooks(root):
-            print(path.relative_to(root))
+        for language in ("en", *TRANSLATIONS):
+            for path in write_notebooks(root, language):
+                print(path.relative_to(root))
     except NotebookError as err:
         raise SystemExit(f"error: {err}") from None
 

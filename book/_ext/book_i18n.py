@@ -18,7 +18,11 @@ things go wrong with myst-nb's pages, and this extension mends both:
    1.4, which the book pins, already parses a message (a source whose name
    ends with ``<translated>``) as plain MyST Markdown; tests/book/test_i18n.py
    checks that a stored notebook's headings and paragraphs are translated.
-3. **Glued words.** A chapter's code glues verdicts ("faster than",
+3. **The table of contents' part captions.** sphinx-external-toc inserts the
+   toctrees of ``_toc.yml`` (with "Part I — the blitz") in a transform that
+   runs after Sphinx's ``Locale``, so their captions, although extracted into
+   the root page's catalogue, were never translated (:class:`TranslateCaptions`).
+4. **Glued words.** A chapter's code glues verdicts ("faster than",
    "**meets**") and class names into its prose: the same value in both
    languages would leave English words in a Chinese sentence. The Chinese
    build translates a glued string through ``glue.po`` (context: the glue
@@ -35,7 +39,11 @@ from pathlib import Path
 from typing import Any
 
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.application import Sphinx
+from sphinx.locale import init as init_locale
+from sphinx.transforms import SphinxTransform
+from sphinx.util.i18n import docname_to_domain
 
 import myst_nb.sphinx_
 
@@ -89,6 +97,25 @@ def lend_renderer(self: Any, inputstring: str, document: nodes.document) -> None
         document.attributes = dict(document.attributes)
 
 
+class TranslateCaptions(SphinxTransform):
+    """Translate the captions of the toctrees that sphinx-external-toc inserts."""
+
+    default_priority = 101  # right after sphinx_external_toc's InsertToctrees (100)
+
+    def apply(self, **kwargs: Any) -> None:
+        if (self.config.language or "en") == "en":
+            return
+        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
+        dirs = [str(Path(self.env.srcdir) / folder) for folder in self.config.locale_dirs]
+        catalog, found = init_locale(dirs, self.config.language, domain)
+        if not found:
+            return
+        for toctree in self.document.findall(addnodes.toctree):
+            caption = toctree.get("rawcaption") or toctree.get("caption")
+            if caption and catalog.gettext(caption) != caption:
+                toctree.apply_translated_message(caption, catalog.gettext(caption))
+
+
 @lru_cache(maxsize=4)
 def glue_catalog(path: Path, mtime: float) -> dict[tuple[str, str], str]:
     """(glue key, English) -> translation, from ``glue.po`` (translated entries only)."""
@@ -102,14 +129,17 @@ def glue_catalog(path: Path, mtime: float) -> dict[tuple[str, str], str]:
 def translate_phrase(catalog: dict[tuple[str, str], str], key: str, text: str) -> str:
     """``text`` glued under ``key`` in the catalogue's language; unchanged if not in it.
 
-    Exact phrases first, then class names, then patterns ("costs {} points"),
-    whose fields are carried over in order.
+    Exact phrases first (under the key, or a key pattern such as
+    ``ct_th_verdict{}``), then class names, then phrase patterns ("costs {}
+    points"), whose fields are carried over in order.
     """
-    for context in (key, "class"):
+    contexts = [key] + sorted({c for c, _ in catalog if "{}" in c and re.fullmatch(
+        ".+?".join(re.escape(part) for part in c.split("{}")), key)}) + ["class"]
+    for context in contexts:
         if (context, text) in catalog:
             return catalog[(context, text)]
     for (context, english), translated in catalog.items():
-        if context != key or "{}" not in english:
+        if context not in contexts or "{}" not in english:
             continue
         pattern = "(.+?)".join(re.escape(part) for part in english.split("{}"))
         match = re.fullmatch(pattern, text)
@@ -168,4 +198,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
         if getattr(module, "retrieve_glue_data", None) is retrieve:
             module.retrieve_glue_data = _translating(retrieve)
     myst_nb.sphinx_.Parser.parse = lend_renderer
+    app.add_transform(TranslateCaptions)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

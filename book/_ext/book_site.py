@@ -63,14 +63,19 @@ DOWNLOAD_DIR = "downloads"
 PDF_NAME = "learn-pytorch-in-one-hour.pdf"
 #: The caption of the last part of _toc.yml; its chapters are the appendices.
 APPENDIX_CAPTION = "Appendices"
-APPENDIX_PREFIX = re.compile(r"^Appendix [A-Z]:\s*")
+#: "Appendix A: " (English) or "附录 A：" (Chinese) before an appendix's title.
+APPENDIX_PREFIX = re.compile(r"^(Appendix [A-Z]:|附录\s*[A-Z]\s*[：:])\s*")
 #: Where the site serves the runnable notebooks for the download button.
 SITE_NOTEBOOK_DIR = "_notebooks"
 
 
-def notebook_path(pagename: str) -> str:
-    """``book/autograd`` -> ``notebooks/autograd.ipynb`` (what tools.notebooks writes)."""
-    return f"{NOTEBOOK_DIR}/{PurePosixPath(pagename).name}.ipynb"
+def notebook_path(pagename: str, language: str = "en") -> str:
+    """``book/autograd`` -> ``notebooks/autograd.ipynb`` (what tools.notebooks writes).
+
+    A translation's notebooks are in ``notebooks/<language>/`` (``notebooks/zh_CN/autograd.ipynb``).
+    """
+    folder = "" if language == "en" else f"{language}/"
+    return f"{NOTEBOOK_DIR}/{folder}{PurePosixPath(pagename).name}.ipynb"
 
 
 def retarget_launch_buttons(
@@ -87,12 +92,12 @@ def retarget_launch_buttons(
             for suffix in (".md", ".ipynb"):
                 old = f"/{pagename}{suffix}"
                 if old in url:
-                    button["url"] = url.replace(old, "/" + notebook_path(pagename))
+                    button["url"] = url.replace(old, "/" + notebook_path(pagename, _language(app)))
                     break
 
 
 def _runnable(app: Sphinx, pagename: str) -> Path:
-    return Path(app.srcdir) / notebook_path(pagename)
+    return Path(app.srcdir) / notebook_path(pagename, _language(app))
 
 
 def download_runnable_notebook(
@@ -119,7 +124,7 @@ def copy_runnable_notebooks(app: Sphinx, exception: Exception | None) -> None:
         return
     out = Path(app.outdir) / SITE_NOTEBOOK_DIR
     out.mkdir(exist_ok=True)
-    for notebook in sorted((Path(app.srcdir) / NOTEBOOK_DIR).glob("*.ipynb")):
+    for notebook in sorted(_runnable(app, "index").parent.glob("*.ipynb")):
         shutil.copy2(notebook, out / notebook.name)
 
 
@@ -226,6 +231,22 @@ def add_pdf_button(app: Sphinx, pagename: str, templatename: str, context: dict[
             })
 
 
+def site_download_role(name: str, rawtext: str, text: str, lineno: int, inliner: Any,
+                       options: dict | None = None, content: list | None = None) -> tuple[list, list]:
+    """``{site-download}`title <file>```: a link to ``downloads/<file>`` of this page's site.
+
+    ``make downloads`` puts the PDF and the notebook zip there, for each language
+    (``_build/html/downloads/``, ``_build/html/zh_CN/downloads/``); the link is
+    relative, so a Chinese page gets the Chinese files. Unlike raw HTML, the
+    title is part of the paragraph, so it is translated with it.
+    """
+    match = re.fullmatch(r"(?s)(.*?)\s*<([^<>]+)>", text)
+    title, target = (match.group(1), match.group(2)) if match else (text, text)
+    docname = inliner.document.settings.env.docname
+    uri = "../" * docname.count("/") + f"{DOWNLOAD_DIR}/{target.strip()}"
+    return [nodes.reference(rawtext, " ".join(title.split()), refuri=uri)], []
+
+
 def remember_commit(app: Sphinx) -> None:
     """Find the commit once per build; on the PDF's title page it follows the version.
 
@@ -250,6 +271,27 @@ def all_pages_if_new_commit(app: Sphinx, env: Any, added: set[str], changed: set
     return sorted(env.found_docs) if getattr(env, "book_commit_changed", False) else []
 
 
+def appendix_captions(app: Sphinx) -> set[str]:
+    """The caption of the appendices' part, in English and as the root page translates it."""
+    captions = {APPENDIX_CAPTION}
+    if _language(app) != "en":
+        from sphinx.locale import init as init_locale
+        from sphinx.util.i18n import docname_to_domain
+
+        domain = docname_to_domain(app.config.root_doc, app.config.gettext_compact)
+        dirs = [str(Path(app.srcdir) / folder) for folder in app.config.locale_dirs]
+        catalog, _found = init_locale(dirs, app.config.language, domain)
+        captions.add(catalog.gettext(APPENDIX_CAPTION))
+    return captions
+
+
+def latex_title(app: Sphinx, config: Any) -> None:
+    """A translation's PDF has the translated title (``html_title``) on its title page."""
+    if _language(app) != "en" and config.latex_documents:
+        config.latex_documents = [(doc[0], doc[1], config.html_title, *doc[3:])
+                                  for doc in config.latex_documents]
+
+
 class LatexAppendices(SphinxPostTransform):
     """In the PDF, start the "Appendices" part with ``\\appendix`` and drop "Appendix A: "."""
 
@@ -258,7 +300,7 @@ class LatexAppendices(SphinxPostTransform):
 
     def run(self, **kwargs: Any) -> None:
         for part in list(self.document.findall(addnodes.start_of_file)):
-            if part.get("docname") != APPENDIX_CAPTION:
+            if part.get("docname") not in appendix_captions(self.app):
                 continue
             wrapper = part.parent
             wrapper.parent.insert(wrapper.parent.index(wrapper),
@@ -308,9 +350,36 @@ def language_switch(app: Sphinx, pagename: str, templatename: str, context: dict
             for code, _name, prefix in LANGUAGES.values())
 
 
+def translate_buttons(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any],
+                      doctree: Any) -> None:
+    """The theme's header buttons in the page's language (sphinx.po, book/_templates/ui-strings.html).
+
+    sphinx-book-theme translates them through its own catalogue, whose Chinese
+    one lacks most of them; a string missing from sphinx.po stays as it is.
+    """
+    if _language(app) == "en":
+        return
+
+    def translate(text: str) -> str:
+        if text.startswith("Launch on "):
+            return _("Launch on %s") % text.removeprefix("Launch on ")
+        return _(text)
+
+    def walk(buttons: list[dict[str, Any]]) -> None:
+        for button in buttons:
+            for key in ("tooltip", "text"):
+                if isinstance(button.get(key), str) and button[key][:1].isalpha():
+                    button[key] = translate(button[key])
+            walk(button.get("buttons", []))
+
+    walk(context.get("header_buttons", []))
+
+
 def add_language_switch(app: Sphinx, config: Any) -> None:
     """Put the language switch first among the buttons above each page."""
     options = config.html_theme_options
+    if _language(app) != "en" and options.get("search_bar_text"):
+        options["search_bar_text"] = _(options["search_bar_text"])
     end = list(options.get("article_header_end") or ["article-header-buttons.html"])
     if "language-switch.html" not in end:
         options["article_header_end"] = ["language-switch.html", *end]
@@ -333,9 +402,10 @@ def _pass(self: Any, node: nodes.Node) -> None:
 
 
 #: CJK ideographs and punctuation (with full-width forms); a run may take in
-#: Latin letters that sit between two Chinese characters (e.g. "gpu版本的").
+#: Latin letters written against a Chinese character with no space, before it
+#: or between two ("gpu版本的"; Chinese text writes English words that way).
 CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
-CHINESE_RUN = re.compile(f"[{CJK}](?:[{CJK}]|[A-Za-z0-9]+(?=[{CJK}]))*")
+CHINESE_RUN = re.compile(f"(?:[A-Za-z0-9]+(?=[{CJK}]))?[{CJK}](?:[{CJK}]|[A-Za-z0-9]+(?=[{CJK}]))*")
 #: Nodes whose text is code or maths: left alone.
 NOT_PROSE = (nodes.literal, nodes.literal_block, nodes.math, nodes.math_block, nodes.raw,
              nodes.FixedTextElement)
@@ -405,10 +475,13 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", download_runnable_notebook, priority=900)
     app.connect("build-finished", copy_runnable_notebooks)
     app.connect("config-inited", add_language_switch)
+    app.connect("config-inited", latex_title, priority=900)
     app.connect("builder-inited", quiet_jieba)
     app.connect("html-page-context", language_switch)
+    app.connect("html-page-context", translate_buttons, priority=950)
     app.add_node(chinese, html=(visit_chinese_html, depart_chinese_html),
                  latex=(_pass, _pass), text=(_pass, _pass), man=(_pass, _pass),
                  texinfo=(_pass, _pass))
     app.add_post_transform(MarkChinese)
+    app.add_role("site-download", site_download_role)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -44,7 +44,17 @@ def _pages() -> list[str]:
 
 
 PAGES = _pages()
-CHAPTERS = [p for p in PAGES if p.startswith("book/") and (ROOT / "notebooks" / f"{Path(p).stem}.ipynb").exists()]
+#: The Chinese edition's folder of the site (tools/i18n.py); its notebooks are in notebooks/zh_CN/.
+ZH = "zh_CN/"
+
+
+def _notebook(page_path: str) -> str:
+    """The runnable notebook a chapter page launches: notebooks/[zh_CN/]<name>.ipynb."""
+    folder = ZH if page_path.startswith(ZH) else ""
+    return f"notebooks/{folder}{Path(page_path).stem}.ipynb"
+
+
+CHAPTERS = [p for p in PAGES if p.removeprefix(ZH).startswith("book/") and (ROOT / _notebook(p)).exists()]
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -97,7 +107,10 @@ def _open(browser, server: str, page_path: str, color_scheme: str = "light"):
 
 def test_site_was_built() -> None:
     assert "book/intro.html" in PAGES, "build the book first: make book"
+    assert f"{ZH}book/intro.html" in PAGES, "the Chinese site is missing: make book"
     assert CHAPTERS, "no chapter page has a notebook: make notebooks"
+    english = {p for p in CHAPTERS if not p.startswith(ZH)}
+    assert {ZH + p for p in english} <= set(CHAPTERS), "a chapter without its Chinese page or notebook"
 
 
 def _axe(page) -> list[str]:
@@ -152,7 +165,7 @@ def test_page(browser, server: str, page_path: str) -> None:
 
 @pytest.mark.parametrize("page_path", CHAPTERS)
 def test_chapter_launch_links_and_screenshots(browser, server: str, page_path: str) -> None:
-    name = Path(page_path).stem
+    name = ("zh_CN-" if page_path.startswith(ZH) else "") + Path(page_path).stem
     for scheme in ("light", "dark"):
         page, problems = _open(browser, server, page_path, color_scheme=scheme)
         assert page.evaluate("document.documentElement.dataset.theme") == scheme
@@ -174,7 +187,7 @@ def test_chapter_launch_links_and_screenshots(browser, server: str, page_path: s
     colab_path = colab[0].split("/blob/", 1)[1].split("/", 1)[1]  # after blob/<branch>/
     binder_path = parse_qs(urlparse(binder[0]).query)["urlpath"][0].split("/tree/", 1)[1]
     for path in (colab_path, binder_path):
-        assert path == f"notebooks/{name}.ipynb"
+        assert path == _notebook(page_path)
         assert (ROOT / path).is_file()
 
 
@@ -195,4 +208,27 @@ def test_search_finds_the_autograd_chapter(browser, server: str) -> None:
     results = page.eval_on_selector_all("#search-results li a", "els => els.map(e => e.href)")
     page.context.close()
     assert any(urlparse(r).path.endswith("/book/autograd.html") for r in results), results
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("word, chapter", [("张量", "tensors"), ("梯度", "autograd")])
+def test_chinese_search_finds_chinese_words(browser, server: str, word: str, chapter: str) -> None:
+    page, problems = _open(browser, server, f"{ZH}search.html?q={word}")
+    page.wait_for_selector("#search-results li a", timeout=30_000)
+    results = page.eval_on_selector_all("#search-results li a", "els => els.map(e => e.href)")
+    page.context.close()
+    assert any(urlparse(r).path.endswith(f"/{ZH}book/{chapter}.html") for r in results), results
+    assert not problems, "\n".join(problems)
+
+
+def test_the_language_switch_opens_the_same_page(browser, server: str) -> None:
+    page, problems = _open(browser, server, "book/autograd.html")
+    page.click("a.language-switch")
+    page.wait_for_load_state("networkidle")
+    assert page.url.endswith(f"/{ZH}book/autograd.html")
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    page.click("a.language-switch")
+    page.wait_for_load_state("networkidle")
+    assert page.url.endswith("/book/autograd.html") and f"/{ZH}" not in page.url
+    page.context.close()
     assert not problems, "\n".join(problems)
