@@ -320,8 +320,12 @@ def translate_markdown(text: str, messages: dict[str, str]) -> str:
 def _groups(lines: list[str]) -> list[list[str]]:
     """A block's lines, one group per message: headings alone, items at their markers."""
     groups: list[list[str]] = []
+    in_list = bool(lines) and bool(_ITEM.match(lines[0]))
     for line in lines:
-        if not groups or _HEADING.match(line) or _ITEM.match(line) or _HEADING.match(groups[-1][0]):
+        item = _ITEM.match(line)
+        # CommonMark: inside a paragraph, only a bullet or "1." starts a list ("255. The" does not).
+        starts_item = item and (in_list or not re.match(r"\s*\d", line) or re.match(r"\s*1[.)]", line))
+        if not groups or _HEADING.match(line) or starts_item or _HEADING.match(groups[-1][0]):
             groups.append([line])
         else:
             groups[-1].append(line)
@@ -336,8 +340,12 @@ def _translate_block(block: str, messages: dict[str, str]) -> str:
             return message  # only roles, code or numbers: nothing to translate
         raise Untranslated(message)
 
+    blank = block[:len(block) - len(block.lstrip())]
+    lead = blank[:blank.rfind("\n") + 1]  # whole blank lines only: the first line keeps its indent
+    core = block[len(lead):].rstrip()
+    trail = block[len(lead) + len(core):]
     out = []
-    for group in _groups(block.split("\n")):
+    for group in _groups(core.split("\n")):
         heading, item = _HEADING.match(group[0]), _ITEM.match(group[0])
         if heading and len(group) == 1:
             out.append(f"{heading['hashes']} {lookup(heading['title'])}")
@@ -347,7 +355,7 @@ def _translate_block(block: str, messages: dict[str, str]) -> str:
         else:
             indent = re.match(r"[ \t]*", group[0]).group()
             out.append(indent + lookup(" ".join(line.strip() for line in group).strip()))
-    return "\n".join(out)
+    return lead + "\n".join(out) + trail
 
 
 def glue_words(language: str = LANGUAGE) -> dict[tuple[str, str], str]:

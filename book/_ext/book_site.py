@@ -260,7 +260,7 @@ def remember_commit(app: Sphinx) -> None:
     app.env.book_commit = commit
     if app.builder.format == "latex":
         # The title page prints "<releasename> <release>"; the builder has read both already.
-        app.builder.context["releasename"] = "Version"
+        app.builder.context["releasename"] = _("Version")
         if commit:
             app.builder.context["release"] = f"{app.config.release}, commit {short_commit(commit)}"
 
@@ -285,11 +285,18 @@ def appendix_captions(app: Sphinx) -> set[str]:
     return captions
 
 
-def latex_title(app: Sphinx, config: Any) -> None:
-    """A translation's PDF has the translated title (``html_title``) on its title page."""
-    if _language(app) != "en" and config.latex_documents:
+def latex_title(app: Sphinx, env: Any) -> list[str]:
+    """A translation's PDF has the translated title (``html_title``) on its title page.
+
+    Jupyter Book sets the English ``title:`` of _config.yml into
+    ``latex_documents`` after Sphinx has started, so this runs once the pages
+    are read, before the LaTeX builder writes.
+    """
+    config = app.config
+    if app.builder.format == "latex" and _language(app) != "en" and config.latex_documents:
         config.latex_documents = [(doc[0], doc[1], config.html_title, *doc[3:])
                                   for doc in config.latex_documents]
+    return []
 
 
 class LatexAppendices(SphinxPostTransform):
@@ -475,7 +482,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", download_runnable_notebook, priority=900)
     app.connect("build-finished", copy_runnable_notebooks)
     app.connect("config-inited", add_language_switch)
-    app.connect("config-inited", latex_title, priority=900)
+    app.connect("env-updated", latex_title)
     app.connect("builder-inited", quiet_jieba)
     app.connect("html-page-context", language_switch)
     app.connect("html-page-context", translate_buttons, priority=950)

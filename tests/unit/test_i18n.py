@@ -117,6 +117,17 @@ def test_headings_paragraphs_and_list_items_are_replaced_by_their_translation() 
         "## 创建张量\n\n张量有形状和数据类型。\n\n- 第一项，它换了行\n- 第二项\n\n$$\ny = x^2\n$$\n")
 
 
+def test_a_number_at_the_start_of_a_wrapped_line_is_not_a_list() -> None:
+    messages = {"Values from 0 to 255. The original scales them.": "取值 0 到 255。原文把它们缩放。"}
+    assert i18n.translate_markdown("Values from 0 to\n255. The original scales them.", messages) == (
+        "取值 0 到 255。原文把它们缩放。")
+
+
+def test_a_list_that_opens_a_cell_keeps_its_number_and_the_blank_lines() -> None:
+    messages = {"**Shapes.** Try it.": "**形状。** 试一试。"}
+    assert i18n.translate_markdown("\n2. **Shapes.** Try\n   it.\n", messages) == "\n2. **形状。** 试一试。\n"
+
+
 def test_a_paragraph_without_translation_is_refused_by_name() -> None:
     with pytest.raises(i18n.Untranslated, match="Something new"):
         i18n.translate_markdown("Something new here.", MESSAGES)
