@@ -70,6 +70,13 @@ def overrides(language: str) -> dict[str, object]:
             "html_title": "一小时学会 PyTorch",
             "html_baseurl": config["html"]["baseurl"] + f"{LANGUAGE}/",
         }
+        # myst-nb's "Show code cell content" toggles are settings, not gettext strings:
+        # their translations are in sphinx.po (book/_templates/ui-strings.html).
+        ui = ui_messages(language)
+        for setting, english in (("nb_code_prompt_show", "Show code cell {type}"),
+                                 ("nb_code_prompt_hide", "Hide code cell {type}")):
+            if english in ui:
+                settings[setting] = ui[english]
     return settings
 
 
@@ -472,6 +479,10 @@ def catalog_problems(path: Path) -> list[str]:
             problems.append(f"{where}: untranslated")
         elif message.fuzzy:
             problems.append(f"{where}: fuzzy")
+        elif message.id.startswith("\n") and message.string != message.id:
+            # Display maths ($$...$$) is a message too, but Sphinx would parse its
+            # translation as Markdown and break it: it must stay as it is.
+            problems.append(f"{where}: display maths must be copied unchanged (msgstr = msgid)")
         else:
             problems += [f"{where}: {p}" for p in markup_problems(message.id, message.string)]
     problems += [f"{path.relative_to(ROOT)}: {mid[:70]!r}: obsolete" for mid in catalog.obsolete]

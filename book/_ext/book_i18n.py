@@ -16,7 +16,7 @@ things go wrong with myst-nb's pages, and this extension mends both:
    myst-nb's parser chooses its reader from the *page's* path, and a message
    of an ``.ipynb`` page is not JSON: MyST-NB#587 (``NotJSONError``). myst-nb
    1.4, which the book pins, already parses a message (a source whose name
-   ends with ``<translated>``) as plain MyST Markdown; tests/book/test_i18n.py
+   ends with ``<translated>``) as plain MyST Markdown; tests/book/test_chinese_edition.py
    checks that a stored notebook's headings and paragraphs are translated.
 3. **The table of contents' part captions.** sphinx-external-toc inserts the
    toctrees of ``_toc.yml`` (with "Part I — the blitz") in a transform that

@@ -1,7 +1,7 @@
 """The Chinese edition's tooling without a build: markup checks, catalogue checks,
 translating Markdown and glued words, glued-phrase extraction, the language switch.
 
-The built sites are tested in tests/book/test_i18n.py and tests/site/test_site.py.
+The built sites are tested in tests/book/test_chinese_edition.py and tests/site/test_site.py.
 """
 from __future__ import annotations
 
@@ -75,11 +75,14 @@ def _po(path: Path, entries: list[tuple[str, str, bool]], obsolete: list[str] = 
 def test_untranslated_fuzzy_and_obsolete_entries_are_named(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(i18n, "ROOT", tmp_path)
     path = _po(tmp_path / "page.po", [("Tensors", "张量", False), ("Autograd", "", False),
-                                      ("Shapes", "形状", True)], obsolete=["Gone"])
+                                      ("Shapes", "形状", True), ("\no = x \\text{so}\n", "\no = x \\text{因此}\n", False),
+                                      ("\ny = 2x\n", "\ny = 2x\n", False)], obsolete=["Gone"])
     problems = i18n.catalog_problems(path)
     assert any("'Autograd': untranslated" in p for p in problems)
     assert any("'Shapes': fuzzy" in p for p in problems)
     assert any("'Gone': obsolete" in p for p in problems)
+    assert any("display maths must be copied unchanged" in p for p in problems)
+    assert len(problems) == 4
     assert not any("Tensors" in p for p in problems)
 
 
