@@ -365,16 +365,20 @@ def _translate_block(block: str, messages: dict[str, str]) -> str:
     return lead + "\n".join(out) + trail
 
 
-def glue_words(language: str = LANGUAGE) -> dict[tuple[str, str], str]:
-    """(glue key or "class", English) -> translation, from ``glue.po``."""
-    from babel.messages.pofile import read_po
+def book_i18n():
+    """book/_ext/book_i18n.py, the site's extension, whose glued-word translator the notebooks share."""
+    import importlib
 
+    ext = str(ROOT / "book" / "_ext")
+    if ext not in sys.path:
+        sys.path.insert(0, ext)
+    return importlib.import_module("book_i18n")
+
+
+def glue_words(language: str = LANGUAGE) -> dict[tuple[str, str], str]:
+    """(glue key or "class", English) -> translation, from ``glue.po`` (as the site reads it)."""
     path = LOCALES / language / "LC_MESSAGES" / f"{GLUE_DOMAIN}.po"
-    if not path.is_file():
-        return {}
-    with path.open("rb") as handle:
-        return {(m.context or "", m.id): m.string for m in read_po(handle)
-                if m.id and m.string and not m.fuzzy}
+    return book_i18n().glue_catalog(path, path.stat().st_mtime) if path.is_file() else {}
 
 
 # ---------------------------------------------------------------- checks

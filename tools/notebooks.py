@@ -405,13 +405,9 @@ class Context:
 
 def _book_i18n() -> Any:
     """book/_ext/book_i18n.py (the site's extension), for the one glued-word translator."""
-    import importlib
-    import sys
+    from tools.i18n import book_i18n
 
-    ext = str(Path(__file__).resolve().parents[1] / "book" / "_ext")
-    if ext not in sys.path:
-        sys.path.insert(0, ext)
-    return importlib.import_module("book_i18n")
+    return book_i18n()
 
 
 def admonition_title(name: str, language: str) -> str:

@@ -4,6 +4,8 @@ Every stored notebook ``book/<name>.ipynb`` of a ``book/gpu/<name>.md`` is added
 to ``nb_execution_excludepatterns`` (the list of GPU chapters stays the folder),
 and its page gets, under the title, a note rendered from the notebook's
 provenance, plus a warning when package code it imports changed since the run.
+The notes are in the page's language (``sphinx.locale._``: locales/<language>/
+LC_MESSAGES/sphinx.po, extracted through book/_templates/ui-strings.html).
 """
 from __future__ import annotations
 
@@ -14,12 +16,20 @@ from typing import Any
 import nbformat
 from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx.locale import _
 
 PENDING = ("This chapter's results, timings and figures come from a run on a CUDA GPU, which has not "
            "happened yet: for now the page shows the code without its outputs, and numbers read "
            "\u201c{}\u201d. Once it has run, this note will say on which GPU, when and with which "
            "versions. You can run it yourself already: the rocket button at the top opens the chapter "
            "in Colab, which offers GPU runtimes.")
+
+
+RAN = ("Executed on a {gpu} on {date} ({seconds} s) with torch {torch}, CUDA {cuda}, driver {driver}, "
+       "Python {python}; data: {data}; commit ")
+CHANGED = ("These outputs come from the package code at commit {commit}. Since then {modules} changed "
+           "(listings on this page show the current code), so running the chapter now may print "
+           "different results.")
 
 
 def _gpu(app: Sphinx) -> Any:
@@ -42,17 +52,15 @@ def _box(kind: str, title: str, *children: nodes.Node) -> nodes.admonition:
 def notes(prov: dict, changed: list[str], placeholder: str) -> list[nodes.Node]:
     """The note for provenance ``prov``, and a warning if ``changed`` (modules edited since the run)."""
     if prov.get("status") != "executed":
-        return [_box("important", "Outputs to come from a GPU run", nodes.Text(PENDING.format(placeholder)))]
+        return [_box("important", _("Outputs to come from a GPU run"),
+                     nodes.Text(_(PENDING).replace("{}", _(placeholder))))]
     commit = nodes.literal("", prov.get("commit", "unknown")[:12])
-    ran = (f"Executed on a {prov['gpu']} on {prov['date']} ({prov.get('seconds', '?')} s) with torch "
-           f"{prov['torch']}, CUDA {prov['cuda']}, driver {prov['driver']}, Python {prov['python']}; "
-           f"data: {prov['data']}; commit ")
-    out = [_box("note", "Where these outputs come from", nodes.Text(ran), commit, nodes.Text("."))]
+    ran = _(RAN).format(**{**prov, "seconds": prov.get("seconds", "?")})
+    out = [_box("note", _("Where these outputs come from"), nodes.Text(ran), commit, nodes.Text("."))]
     if changed:
-        out.append(_box("warning", "Outputs from older package code", nodes.Text(
-            "These outputs come from the package code at commit "), commit.deepcopy(), nodes.Text(
-            f". Since then {', '.join(changed)} changed (listings on this page show the current code), "
-            "so running the chapter now may print different results.")))
+        before, _sep, after = _(CHANGED).partition("{commit}")
+        out.append(_box("warning", _("Outputs from older package code"), nodes.Text(before), commit.deepcopy(),
+                        nodes.Text(after.replace("{modules}", ", ".join(changed)))))
     return out
 
 

@@ -5,6 +5,8 @@ The built sites are tested in tests/book/test_chinese_edition.py and tests/site/
 """
 from __future__ import annotations
 
+import ast
+import re
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -213,3 +215,40 @@ def test_runs_of_chinese_are_found_in_english_text() -> None:
 def test_a_chinese_page_launches_the_chinese_notebook() -> None:
     assert book_site.notebook_path("book/autograd") == "notebooks/autograd.ipynb"
     assert book_site.notebook_path("book/autograd", "zh_CN") == "notebooks/zh_CN/autograd.ipynb"
+
+
+# --- strings the book's code translates --------------------------------------------------
+
+def _ui_strings() -> set[str]:
+    """Every string the templates translate (``_('...')``): what the gettext builder extracts."""
+    found = set()
+    for template in (ROOT / "book" / "_templates").glob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        found |= {m.group(2) for m in re.finditer(r"_\((['\"])(.*?)\1\)", text)}
+    return found
+
+
+def _translated_in(path: Path, function: str) -> set[str]:
+    """The strings ``path`` passes to ``function(...)``: literals, or module-level constants."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    constants = {node.targets[0].id: node.value.value for node in tree.body
+                 if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+                 and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)}
+    found = set()
+    for call in ast.walk(tree):
+        if isinstance(call, ast.Call) and getattr(call.func, "id", None) == function and call.args:
+            arg = call.args[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                found.add(arg.value)
+            elif isinstance(arg, ast.Name) and arg.id in constants:
+                found.add(constants[arg.id])
+    return found
+
+
+@pytest.mark.parametrize("path, function", [
+    ("book/_ext/book_site.py", "_"), ("book/_ext/book_gpu.py", "_"), ("tools/notebooks.py", "ui")])
+def test_every_string_the_code_translates_reaches_the_catalogue(path: str, function: str) -> None:
+    used = _translated_in(ROOT / path, function)
+    assert used, f"{path}: no {function}(...) call found"
+    missing = used - _ui_strings()
+    assert not missing, f"add to book/_templates/ui-strings.html: {sorted(missing)}"
