@@ -233,9 +233,26 @@ def class_names(source: str) -> list[str]:
     return names
 
 
+def alt_texts(source: str) -> list[str]:
+    """The ``alt`` option of every figure directive in a page's source (``:alt:`` or YAML ``alt:``).
+
+    Glued figures get their image in myst-nb's glue step, after Sphinx has
+    extracted and translated the page's messages, so their descriptions are
+    never gettext messages: they are catalogued here, in ``glue.po``.
+    """
+    found = []
+    for match in re.finditer(r"^[ \t]*(?::alt:|alt:)[ \t]*(.+)$", source, re.MULTILINE):
+        value = match.group(1).strip()
+        value = str(yaml.safe_load(value)) if value[:1] in "'\"" else value
+        if value not in found:
+            found.append(value)
+    return found
+
+
 def write_glue_template(path: Path) -> None:
-    """``glue.pot``: every phrase the chapters can glue, and CIFAR-10's class names
-    (``blitz.data.CLASSES`` and the chapters' ``classes`` tuples).
+    """``glue.pot``: every phrase the chapters can glue, CIFAR-10's class names
+    (``blitz.data.CLASSES`` and the chapters' ``classes`` tuples), and the
+    figures' descriptions (context ``alt``, :func:`alt_texts`).
 
     Each phrase has its glue key as context (``msgctxt``): the same English
     ("faster than") may need different Chinese in different sentences. A key
@@ -257,6 +274,8 @@ def write_glue_template(path: Path) -> None:
             catalog.add(phrase, context=key, auto_comments=[f"glued in {name}"],
                         flags=["python-brace-format"] if "{}" in phrase else [])
         classes += [c for c in class_names(source.read_text(encoding="utf-8")) if c not in classes]
+        for alt in alt_texts(source.read_text(encoding="utf-8")):
+            catalog.add(alt, context="alt", auto_comments=[f"a figure's description in {name}"])
     for name in classes:
         catalog.add(name, context="class", auto_comments=["a CIFAR-10 class (blitz.data.CLASSES)"])
     with path.open("wb") as handle:
@@ -546,7 +565,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("files", nargs="*", help="check: only these .po files")
     parser.add_argument("--no-extract", action="store_true",
                         help="check: skip comparing with a fresh extraction of the sources")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     if args.command == "build":
         return build()
     if args.command == "pdf":

@@ -449,7 +449,9 @@ def _image_attachment(ctx: Context, key: str, attachments: dict) -> str:
 
 def _glue_figure(ctx: Context, arg: str, options: dict[str, str], body: str, attachments: dict) -> str:
     filename = _image_attachment(ctx, arg.strip(), attachments)
-    alt = options.get("alt", "").replace("[", "(").replace("]", ")")
+    alt = " ".join(options.get("alt", "").split())
+    alt = ctx.words.get(("alt", alt), alt) if ctx.language != "en" else alt  # glue.po, context "alt"
+    alt = alt.replace("[", "(").replace("]", ")")
     caption = rewrite_markdown(ctx, body, attachments).strip()
     number = ctx.site.numbers.get(options.get("name", ""), "")
     caption = f"*{number}* {caption}".strip() if number else caption

@@ -28,6 +28,8 @@ things go wrong with myst-nb's pages, and this extension mends both:
    build translates a glued string through ``glue.po`` (context: the glue
    key; tools/i18n.py extracts every string the code *can* glue), so the
    numbers stay the build's and only the words change (:func:`translate_glued`).
+   Figures' descriptions (``alt``) come the same way (:class:`TranslateAltText`):
+   a glued figure's image appears after gettext has done its work.
 """
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.locale import init as init_locale
 from sphinx.transforms import SphinxTransform
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.i18n import docname_to_domain
 
 import myst_nb.sphinx_
@@ -182,6 +185,22 @@ def translate_glued(output: Any, document: nodes.document, key: str) -> Any:
     return dataclasses.replace(output, data=data)
 
 
+class TranslateAltText(SphinxPostTransform):
+    """A figure's description (``alt``) in the page's language, from ``glue.po`` (context ``alt``)."""
+
+    default_priority = 900
+
+    def run(self, **kwargs: Any) -> None:
+        path = _glue_path(self.env)
+        if path is None:
+            return
+        catalog = glue_catalog(path, path.stat().st_mtime)
+        for image in self.document.findall(nodes.image):
+            alt = " ".join(image.get("alt", "").split())
+            if ("alt", alt) in catalog:
+                image["alt"] = catalog[("alt", alt)]
+
+
 def _translating(retrieve: Any) -> Any:
     def retrieve_glue_data(document: nodes.document, key: str) -> Any:
         return translate_glued(retrieve(document, key), document, key)
@@ -199,4 +218,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
             module.retrieve_glue_data = _translating(retrieve)
     myst_nb.sphinx_.Parser.parse = lend_renderer
     app.add_transform(TranslateCaptions)
+    app.add_post_transform(TranslateAltText)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -166,6 +166,12 @@ for batch in (4, 64):
 '''
 
 
+def test_figure_descriptions_are_found_in_both_option_styles() -> None:
+    source = ('```{glue:figure} a\n:alt: A plain description.\n```\n'
+              '```{glue:figure} b\n---\nalt: "A quoted one: with a colon."\nname: fig-b\n---\n```\n')
+    assert i18n.alt_texts(source) == ["A plain description.", "A quoted one: with a colon."]
+
+
 def test_every_phrase_the_code_can_glue_is_found() -> None:
     assert i18n.glued_phrases(CHAPTER) == [
         ("speed", "faster"), ("speed", "slower"), ("verdict", "**meets**"), ("verdict", "**misses**"),
