@@ -28,6 +28,8 @@ from pathlib import Path
 
 import yaml
 
+from tools.i18n import LANGUAGE
+
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "learn-pytorch-in-one-hour"
 PDF = f"{NAME}.pdf"
@@ -38,7 +40,7 @@ SITE_DIR = "downloads"
 LATEX_PDF = Path("_build") / "latex" / PDF
 RELEASE_DIR = Path("_build") / "release"
 #: Each edition's PDF: English (jb's LaTeX builder) and Chinese (tools/i18n.py pdf).
-EDITIONS = {"en": LATEX_PDF, "zh_CN": Path("_build") / "zh_CN" / "latex" / PDF}
+EDITIONS = {"en": LATEX_PDF, LANGUAGE: Path("_build") / LANGUAGE / "latex" / PDF}
 #: 1980-01-01, the earliest time a zip file can hold: every entry gets it.
 EPOCH = (1980, 1, 1, 0, 0, 0)
 

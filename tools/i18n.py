@@ -183,6 +183,15 @@ def _branches(node: ast.expr, names: dict[str, ast.expr] | None = None) -> list[
     return []
 
 
+def _code_trees(source: str) -> list[ast.Module]:
+    """The parsed code cells of a MyST chapter (IPython magics and shell lines blanked)."""
+    import jupytext
+
+    return [ast.parse("\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                                for line in cell.source.splitlines()))
+            for cell in jupytext.reads(source, fmt="md:myst").cells if cell.cell_type == "code"]
+
+
 def glued_phrases(source: str) -> list[tuple[str, str]]:
     """Phrases of English glued by a chapter's code cells, as (glue key, phrase).
 
@@ -190,16 +199,8 @@ def glued_phrases(source: str) -> list[tuple[str, str]]:
     build time, so the catalogue holds every string the code can glue, found
     by reading the code (:func:`_branches`), not only the ones this build chose.
     """
-    import jupytext
-
     phrases: list[tuple[str, str]] = []
-    notebook = jupytext.reads(source, fmt="md:myst")
-    for cell in notebook.cells:
-        if cell.cell_type != "code":
-            continue
-        code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
-                         for line in cell.source.splitlines())
-        tree = ast.parse(code)
+    for tree in _code_trees(source):
         assigned = {node.targets[0].id: node.value for node in ast.walk(tree)
                     if isinstance(node, ast.Assign) and len(node.targets) == 1
                     and isinstance(node.targets[0], ast.Name)}
@@ -217,15 +218,9 @@ def glued_phrases(source: str) -> list[tuple[str, str]]:
 
 def class_names(source: str) -> list[str]:
     """The names in a chapter's ``classes = (...)`` tuples (the original's spelling: plane, car)."""
-    import jupytext
-
     names: list[str] = []
-    for cell in jupytext.reads(source, fmt="md:myst").cells:
-        if cell.cell_type != "code":
-            continue
-        code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
-                         for line in cell.source.splitlines())
-        for node in ast.walk(ast.parse(code)):
+    for tree in _code_trees(source):
+        for node in ast.walk(tree):
             if (isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "classes" for t in node.targets)
                     and isinstance(node.value, (ast.Tuple, ast.List))):
                 names += [e.value for e in node.value.elts
@@ -269,12 +264,12 @@ def write_glue_template(path: Path) -> None:
     classes = list(CLASSES)
     for file in toc_files():
         source = page_source(ROOT, file)
-        name = source.relative_to(ROOT).as_posix()
-        for key, phrase in glued_phrases(source.read_text(encoding="utf-8")):
+        name, text = source.relative_to(ROOT).as_posix(), source.read_text(encoding="utf-8")
+        for key, phrase in glued_phrases(text):
             catalog.add(phrase, context=key, auto_comments=[f"glued in {name}"],
                         flags=["python-brace-format"] if "{}" in phrase else [])
-        classes += [c for c in class_names(source.read_text(encoding="utf-8")) if c not in classes]
-        for alt in alt_texts(source.read_text(encoding="utf-8")):
+        classes += [c for c in class_names(text) if c not in classes]
+        for alt in alt_texts(text):
             catalog.add(alt, context="alt", auto_comments=[f"a figure's description in {name}"])
     for name in classes:
         catalog.add(name, context="class", auto_comments=["a CIFAR-10 class (blitz.data.CLASSES)"])
@@ -290,12 +285,11 @@ def page_source_text(page: str) -> str:
 
 
 def toc_files() -> list[str]:
-    """Every page of ``_toc.yml``, in order."""
+    """Every page of ``_toc.yml``, in order: the root page, then every ``file:``."""
+    from tools.notebooks import toc_files as files
+
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    files = [toc["root"]]
-    for part in toc.get("parts", []):
-        files += [chapter["file"] for chapter in part.get("chapters", [])]
-    return files
+    return [toc["root"], *files(toc)]
 
 
 # ---------------------------------------------------------------- translating Markdown

@@ -57,12 +57,14 @@ import nbformat
 import yaml
 
 from tools import gpu
+from tools.i18n import (LANGUAGE, Untranslated, book_i18n, glue_words, page_messages, translate_markdown,
+                        ui_messages)
 
 #: The folder, relative to the repository root, that holds the generated notebooks.
 NOTEBOOK_DIR = "notebooks"
 #: The book's translations (tools/i18n.py): each has its site in ``_build/html/<language>/``
 #: and its notebooks in ``notebooks/<language>/``.
-TRANSLATIONS = ("zh_CN",)
+TRANSLATIONS = (LANGUAGE,)
 
 
 def language_folder(language: str) -> str:
@@ -82,6 +84,15 @@ _DIRECTIVE = re.compile(r"^\{(?P<name>[\w:.-]+)\}\s*(?P<arg>.*)$")
 _ROLE_OR_CODE = re.compile(r"\{(?P<name>[\w:.-]+)\}`(?P<content>[^`]*)`|(`+)[^`]+?\3")
 #: What a glued value becomes with ``mask_glue`` (a notebook whose measured numbers do not matter).
 GLUE_MASK = "\u27e8glued value\u27e9"
+
+
+def masked_pattern(text: str) -> re.Pattern[str]:
+    """``text`` (written with ``mask_glue``) as a pattern in which each :data:`GLUE_MASK` matches any text.
+
+    A notebook generated with masked measurements matches a committed one
+    whatever values that one's build glued.
+    """
+    return re.compile("(?s:.*?)".join(re.escape(part) for part in text.split(GLUE_MASK)), re.DOTALL)
 _ADMONITIONS = {"admonition", "note", "warning", "tip", "important", "caution", "attention",
                 "danger", "error", "hint", "seealso"}
 
@@ -112,15 +123,15 @@ def site_url(root: Path) -> str:
     return url.rstrip("/") + "/"
 
 
-def _toc_files(entry: Any) -> list[str]:
+def toc_files(entry: Any) -> list[str]:
     """Every ``file:`` in a _toc.yml subtree, in reading order."""
     if isinstance(entry, list):
-        return [f for item in entry for f in _toc_files(item)]
+        return [f for item in entry for f in toc_files(item)]
     if not isinstance(entry, dict):
         return []
     files = [entry["file"]] if "file" in entry else []
     for key in ("parts", "chapters", "sections"):
-        files += _toc_files(entry.get(key, []))
+        files += toc_files(entry.get(key, []))
     return files
 
 
@@ -141,7 +152,7 @@ def chapters(root: Path) -> dict[str, Path]:
     """
     toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
     found: dict[str, Path] = {}
-    for entry in [toc.get("root", "")] + _toc_files(toc):
+    for entry in [toc.get("root", "")] + toc_files(toc):
         stem = root / re.sub(r"\.(md|ipynb)$", "", entry)
         for suffix in (".ipynb", ".md"):
             source = stem.with_suffix(suffix)
@@ -365,13 +376,13 @@ class Context:
     messages: dict[str, str] | None = None
     #: Glued words' translations ((glue key or "class", English) -> translation).
     words: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: The notebooks' own strings in that language (sphinx.po: "Show the answer's code").
+    ui_strings: dict[str, str] = field(default_factory=dict)
 
     def translate(self, text: str) -> str:
         """Prose in the notebook's language (tools.i18n.translate_markdown); English as it is."""
         if self.messages is None:
             return text
-        from tools.i18n import Untranslated, translate_markdown
-
         try:
             return translate_markdown(text, self.messages)
         except Untranslated as err:
@@ -380,18 +391,14 @@ class Context:
 
     def ui(self, text: str) -> str:
         """One of the notebooks' own strings in the notebook's language (sphinx.po)."""
-        if self.language == "en":
-            return text
-        from tools.i18n import ui_messages
-
-        return ui_messages(self.language).get(text, text)
+        return self.ui_strings.get(text, text)
 
     def glued(self, key: str, plain: str) -> str:
         """A glued ``text/plain`` value, its words translated (book_i18n.translate_phrase)."""
         if self.language == "en" or plain[:1] not in "'\"":
             return plain
         value = ast.literal_eval(plain)
-        return repr(_book_i18n().translate_phrase(self.words, key, value)) if isinstance(value, str) else plain
+        return repr(book_i18n().translate_phrase(self.words, key, value)) if isinstance(value, str) else plain
 
     def source_path(self, target: str) -> str:
         """A path as a role names it (relative to the chapter, or ``/``-rooted), relative to the root."""
@@ -401,13 +408,6 @@ class Context:
         if not path.is_file():
             raise NotebookError(f"{self.name}: {{download}} of a missing file {target}")
         return path.relative_to(root).as_posix()
-
-
-def _book_i18n() -> Any:
-    """book/_ext/book_i18n.py (the site's extension), for the one glued-word translator."""
-    from tools.i18n import book_i18n
-
-    return book_i18n()
 
 
 def admonition_title(name: str, language: str) -> str:
@@ -512,7 +512,7 @@ def _roles(ctx: Context, text: str) -> str:
             bundle = ctx.glue.get(content)
             if not bundle or "text/markdown" not in bundle:
                 raise NotebookError(f"{ctx.name}: no glued Markdown {content!r} in the executed chapter")
-            return GLUE_MASK if ctx.mask_glue else _book_i18n().translate_phrase(
+            return GLUE_MASK if ctx.mask_glue else book_i18n().translate_phrase(
                 ctx.words, content, bundle["text/markdown"].strip()) if ctx.language != "en" \
                 else bundle["text/markdown"].strip()
         if name in {"ref", "doc"}:
@@ -697,10 +697,9 @@ def build_notebook(root: Path, name: str, source: Path, site: SiteIndex | None =
     ctx = Context(name, source.parent, glue_outputs(executed), site or SiteIndex.from_build(root, language),
                   root=root, mask_glue=mask_glue, language=language)
     if language != "en":
-        from tools.i18n import glue_words, page_messages
-
         ctx.messages = page_messages(f"book/{name}", language)
         ctx.words = glue_words(language)
+        ctx.ui_strings = ui_messages(language)
     url, _ = repository(root)
     first = nbformat.v4.new_code_cell(install_cell(url, commit or package_commit(root)))
     first.metadata["tags"] = ["blitz-install"]

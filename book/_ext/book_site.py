@@ -74,8 +74,12 @@ def notebook_path(pagename: str, language: str = "en") -> str:
 
     A translation's notebooks are in ``notebooks/<language>/`` (``notebooks/zh_CN/autograd.ipynb``).
     """
-    folder = "" if language == "en" else f"{language}/"
-    return f"{NOTEBOOK_DIR}/{folder}{PurePosixPath(pagename).name}.ipynb"
+    return f"{notebook_dir(language)}/{PurePosixPath(pagename).name}.ipynb"
+
+
+def notebook_dir(language: str = "en") -> str:
+    """Where tools.notebooks writes a language's notebooks: ``notebooks``, ``notebooks/zh_CN``."""
+    return NOTEBOOK_DIR if language == "en" else f"{NOTEBOOK_DIR}/{language}"
 
 
 def retarget_launch_buttons(
@@ -124,7 +128,7 @@ def copy_runnable_notebooks(app: Sphinx, exception: Exception | None) -> None:
         return
     out = Path(app.outdir) / SITE_NOTEBOOK_DIR
     out.mkdir(exist_ok=True)
-    for notebook in sorted(_runnable(app, "index").parent.glob("*.ipynb")):
+    for notebook in sorted((Path(app.srcdir) / notebook_dir(_language(app))).glob("*.ipynb")):
         shutil.copy2(notebook, out / notebook.name)
 
 

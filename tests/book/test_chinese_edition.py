@@ -184,11 +184,6 @@ def test_chinese_quotations_on_english_pages_are_marked() -> None:
     assert not CJK.search(re.sub(r"<[^>]+>", "", prose)), "Chinese text outside a lang=zh span"
 
 
-def _masked(text: str) -> re.Pattern[str]:
-    """``text`` as a pattern in which each glued value (GLUE_MASK) matches any text."""
-    return re.compile("(?s:.*?)".join(re.escape(p) for p in text.split(notebooks.GLUE_MASK)), re.DOTALL)
-
-
 @pytest.mark.parametrize("name", list(notebooks.chapters(ROOT)))
 def test_chinese_notebooks_are_current_and_launched_from_chinese_pages(name: str) -> None:
     """notebooks/zh_CN/<name>.ipynb is what the generator writes (measurements aside), in Chinese."""
@@ -202,7 +197,7 @@ def test_chinese_notebooks_are_current_and_launched_from_chinese_pages(name: str
     assert [c["cell_type"] for c in committed["cells"]] == [c.cell_type for c in fresh.cells], stale
     for got, want in zip(committed["cells"], fresh.cells):
         if want.cell_type == "markdown":
-            assert _masked(want.source).fullmatch("".join(got["source"])), stale
+            assert notebooks.masked_pattern(want.source).fullmatch("".join(got["source"])), stale
     markdown = [c.source for c in fresh.cells if c.cell_type == "markdown"]
     assert all(CJK.search(m) for m in markdown if re.search(r"[A-Za-z]{4} [a-z]{3}", m) and "<details>" not in m[:9]), \
         "a Markdown cell without Chinese"

@@ -152,12 +152,6 @@ def test_code_cells_are_the_chapters_without_build_plumbing(name: str) -> None:
     assert "myst_nb" not in "\n".join(c.source for c in code), "the reader's runtime has no myst-nb"
 
 
-def _masked(text: str) -> re.Pattern[str]:
-    """``text`` as a pattern in which each glued value (GLUE_MASK) matches any text."""
-    parts = [re.escape(part) for part in text.split(notebooks.GLUE_MASK)]
-    return re.compile("(?s:.*?)".join(parts), re.DOTALL)
-
-
 @pytest.mark.parametrize("name", CHAPTERS)
 def test_committed_notebook_is_what_the_generator_writes_measurements_aside(name: str) -> None:
     """Stale notebooks fail: the chapter, its package code or the site changed since `make notebooks`.
@@ -175,16 +169,16 @@ def test_committed_notebook_is_what_the_generator_writes_measurements_aside(name
         if want.cell_type == "code":
             assert got == want, f"{stale} (cell {i}, code)"
         else:
-            assert _masked(want.source).fullmatch(got.source), f"{stale} (cell {i}, Markdown):\n{got.source[:300]}"
+            assert notebooks.masked_pattern(want.source).fullmatch(got.source), f"{stale} (cell {i}, Markdown):\n{got.source[:300]}"
             assert set(got.get("attachments", {})) == set(want.get("attachments", {})), f"{stale} (cell {i})"
 
 
 def test_glue_mask_matches_any_value_but_nothing_else() -> None:
     """The comparison above can fail: the mask stands for a value, the text around it must be equal."""
     want = f"took {notebooks.GLUE_MASK} s, {notebooks.GLUE_MASK} faster"
-    assert _masked(want).fullmatch("took 42 s, slightly faster")
-    assert not _masked(want).fullmatch("took 42 s, slightly faster!")
-    assert not _masked(want).fullmatch("needed 42 s, slightly faster")
+    assert notebooks.masked_pattern(want).fullmatch("took 42 s, slightly faster")
+    assert not notebooks.masked_pattern(want).fullmatch("took 42 s, slightly faster!")
+    assert not notebooks.masked_pattern(want).fullmatch("needed 42 s, slightly faster")
 
 
 def _included_objects(name: str) -> list[tuple[Path, dict[str, str]]]:
