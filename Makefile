@@ -24,7 +24,7 @@ export BLITZ_DATA ?= $(CURDIR)/data
 # machines; elsewhere torchvision downloads the official files.
 SHARED_DATA ?= $(CURDIR)/../shared/data/cifar10-jpeg.tar.gz
 
-.PHONY: translations translations-check book test test-unit test-book test-site setup data clean notebooks gpu-outputs gpu-pending gpu-check bench wordcount glossary-links pdf downloads release
+.PHONY: system translations translations-check book test test-unit test-book test-site setup data clean notebooks gpu-outputs gpu-pending gpu-check bench wordcount glossary-links pdf downloads release
 
 # TORCH_INDEX=https://download.pytorch.org/whl/cpu installs torch and torchvision (the
 # versions pinned in requirements.txt) from PyTorch's CPU index: about 200 MB instead
@@ -88,7 +88,7 @@ PDF := _build/latex/learn-pytorch-in-one-hour.pdf
 # The Chinese edition's (tools/i18n.py pdf).
 PDF_ZH := _build/zh_CN/latex/learn-pytorch-in-one-hour.pdf
 
-pdf: setup data
+pdf: system setup data
 	$(BIN)/jb build . --builder pdflatex -W -n --keep-going
 	@test -f $(PDF) && echo "pdf: $(PDF)"
 	$(BIN)/python -m tools.i18n pdf
@@ -103,9 +103,18 @@ downloads: pdf
 release: book downloads
 	$(BIN)/python -m tools.downloads release
 
+# The system packages the tests need (Chromium and npm for the site tier, XeLaTeX and
+# fonts for the PDF): .ci/install adds what is missing when this user may install
+# (root, or sudo without a password); otherwise make stops here, before any other
+# work, with one line naming the command to run.
+system:
+	@bash .ci/install --check site pdf >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null; then bash .ci/install site pdf; \
+	  else echo "error: $$(bash .ci/install --check site pdf); run: sudo bash .ci/install site pdf" >&2; exit 1; fi; }
+
 # Three tiers (tests/unit, tests/book, tests/site); `make test` runs them all. The book
 # tier reads the PDF and the site's downloads, the site tier follows their links.
-test: book downloads tests/node_modules/.installed
+test: system book downloads tests/node_modules/.installed
 	$(BIN)/python -m pytest tests/unit tests/book tests/site
 
 # The package and the tools alone: no book build, no browser (seconds; `data` for the
@@ -113,10 +122,10 @@ test: book downloads tests/node_modules/.installed
 test-unit: setup data
 	$(BIN)/python -m pytest tests/unit
 
-test-book: book downloads
+test-book: system book downloads
 	$(BIN)/python -m pytest tests/book
 
-test-site: book downloads tests/node_modules/.installed
+test-site: system book downloads tests/node_modules/.installed
 	$(BIN)/python -m pytest tests/site
 
 # The notebooks read the build (glued values, figures, cross-references): build first.
