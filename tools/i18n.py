@@ -286,10 +286,9 @@ def page_source_text(page: str) -> str:
 
 def toc_files() -> list[str]:
     """Every page of ``_toc.yml``, in order: the root page, then every ``file:``."""
-    from tools.notebooks import toc_files as files
+    from tools.toc import pages
 
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    return [toc["root"], *files(toc)]
+    return pages(ROOT)
 
 
 # ---------------------------------------------------------------- translating Markdown
