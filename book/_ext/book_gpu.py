@@ -15,8 +15,10 @@ from typing import Any
 
 import nbformat
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.locale import _
+from sphinx.util.docutils import SphinxDirective
 
 PENDING = ("This chapter's results, timings and figures come from a run on a CUDA GPU, which has not "
            "happened yet: for now the page shows the code without its outputs, and numbers read "
@@ -77,7 +79,43 @@ def add_note(app: Sphinx, doctree: nodes.document) -> None:
     section[at + 1:at + 1] = notes(prov, gpu.state(root, name).changed, gpu.PENDING_TEXT)
 
 
+NOT_RUN = "Not yet run on a GPU: {chapters}. Until they are, their pages show the code without its outputs."
+WERE_RUN = "Run on a CUDA GPU: {chapters}. Each of their pages says on which GPU, when and with which versions."
+
+
+class GpuRuns(SphinxDirective):
+    """``{gpu-runs}``: which GPU chapters have run on CUDA, read from their stored notebooks.
+
+    The landing page says where the book's numbers come from; this keeps its
+    sentence about the GPU chapters true before and after their CUDA run.
+    """
+
+    def _chapter_link(self, name: str) -> nodes.Node:
+        text = nodes.inline("", "", classes=["xref", "std", "std-doc"])
+        return addnodes.pending_xref("", text, refdomain="std", reftype="doc", reftarget=f"/book/{name}",
+                                     refexplicit=False, refwarn=True, refdoc=self.env.docname)
+
+    def _sentence(self, template: str, names: list[str]) -> nodes.paragraph:
+        before, _sep, after = _(template).partition("{chapters}")
+        para = nodes.paragraph("", before)
+        for i, name in enumerate(names):
+            para += [nodes.Text(_(", ") if i else ""), self._chapter_link(name)]
+        para += nodes.Text(after)
+        return para
+
+    def run(self) -> list[nodes.Node]:
+        gpu, root = _gpu(self.env.app), Path(self.env.app.confdir)
+        ran, not_run = [], []
+        for name in gpu.chapters(root):
+            path = gpu.notebook_path(root, name)
+            self.env.note_dependency(str(path))  # the page changes when a chapter is run
+            prov = nbformat.read(path, as_version=4).metadata.get(gpu.KEY, {}) if path.is_file() else {}
+            (ran if prov.get("status") == "executed" else not_run).append(name)
+        return [self._sentence(t, names) for t, names in ((WERE_RUN, ran), (NOT_RUN, not_run)) if names]
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_directive("gpu-runs", GpuRuns)
     app.connect("config-inited", exclude_from_execution)
     app.connect("doctree-read", add_note)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -3,7 +3,7 @@
 Replaces the external LeNet-5 image that the original tutorial links to: the
 figure is computed from the model itself, so it cannot disagree with the code.
 
-Introduced in {ref}`ch-nn`.
+Introduced in chapter 3, Neural networks.
 """
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ def draw_architecture(rows: Sequence[LayerShape], title: str | None = None) -> F
     shape and own no parameters (``relu``) are folded into the next arrow, so
     each arrow is labelled with every step between two shapes.
 
-    Introduced in {ref}`ch-nn`.
+    Introduced in chapter 3, Neural networks.
     """
     _check_rows(rows)
     stages = _stages(rows)

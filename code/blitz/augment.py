@@ -1,18 +1,19 @@
 """Data augmentation for whole batches, on whatever device the images live.
 
-torchvision's transforms work on one image at a time inside a DataLoader
-worker. When the whole data set already sits on the GPU it is much faster to
-augment all images at once with a few tensor operations: a random horizontal
-flip and a random translation (the "pad and random crop" of the classic
-CIFAR-10 recipe), written here as two ``gather`` calls.
+torchvision's random transforms are usually applied one image at a time, in
+the Dataset that a DataLoader reads. When the whole data set already sits in
+one tensor (on the GPU, say) it is much faster to augment all images at once
+with a few tensor operations: a random horizontal flip (one ``torch.where``)
+and a random translation (the "pad and random crop" of the classic CIFAR-10
+recipe), written here as two ``gather`` calls.
 
 Every function takes a batch ``(N, C, H, W)`` of any dtype (uint8 or float)
 and returns a new batch of the same shape, dtype and device. The random ones
 draw from an optional ``torch.Generator``, so a seeded generator gives the
 same augmentation every time.
 
-Introduced in {ref}`ch-cpu-time` (the crop and flip of the CPU network,
-:func:`crop_flip`); {ref}`ch-fast` explains how it works and uses it on the GPU.
+Introduced in chapter 6, Where the time goes on a CPU (the crop and flip of the CPU network,
+:func:`crop_flip`); chapter 7, Going fast on a GPU explains how it works and uses it on the GPU.
 """
 from __future__ import annotations
 
@@ -106,11 +107,14 @@ def crop_flip(images: torch.Tensor, generator: torch.Generator | None = None, pa
 
     ``images`` is (B, C, H, W); each image gets its own shift and coin flip, all
     drawn at once, so one call costs a few tensor operations instead of a PIL
-    call per image. A flipped or slightly shifted cat is still a cat: the
-    network sees new variants at every epoch. Cropping the window that starts
+    call per image. A flipped or slightly shifted cat is still a cat: each
+    image gets a fresh random one of (2 * pad + 1)**2 * 2 variants (162 for
+    ``pad=4``) every time it is used. Cropping the window that starts
     at (dy, dx) of the padded image is shifting the image by ``pad - dy`` rows
     and ``pad - dx`` columns, which :func:`translate` does (its ``"zeros"``
-    mode fills in what the padding would). Introduced in {ref}`ch-cpu-time`.
+    mode fills in what the padding would; on images already normalised to
+    [-1, 1], as :func:`blitz.train.train` passes them, zero is mid-grey).
+    Introduced in chapter 6, Where the time goes on a CPU.
     """
     images = check_images(images)
     if not isinstance(pad, int) or pad < 0:

@@ -3,7 +3,8 @@
 The original tutorial's ``DataLoader`` builds every batch image by image (PIL,
 ``ToTensor``, ``Normalize``, then stacking). When the whole data set already
 sits in one tensor, the same batches are one indexing each, on the CPU or on
-a GPU alike. Introduced in {ref}`ch-cifar10`; {ref}`ch-fast` uses the same
+a GPU alike.
+Introduced in chapter 4, Training a classifier on the CPU; chapter 7, Going fast on a GPU uses the same
 functions on the GPU.
 """
 from __future__ import annotations
@@ -29,12 +30,13 @@ def normalize(images: torch.Tensor, mean: float | torch.Tensor = 0.5,
     """uint8 images (N, C, H, W) in 0..255 -> float32 ``(x / 255 - mean) / std``.
 
     The same as the original's ``ToTensor()`` then ``Normalize((0.5,) * 3, (0.5,) * 3)``,
-    done once on the whole tensor instead of once per image per epoch: with 0.5
-    and 0.5 every value lands in [-1, 1]. ``mean`` and ``std`` may also be
-    per-channel tensors of shape (1, C, 1, 1) on the 0..1 scale. Computed in
-    place on the one float32 copy: for CIFAR-10's 50,000 training images that
-    copy is 614 MB, and ``(x / 255 - mean) / std`` would hold two at once.
-    Introduced in {ref}`ch-cifar10`.
+    done on a whole tensor (a batch, or a whole split) in one operation instead
+    of image by image: with 0.5 and 0.5 every value lands in [-1, 1]. ``mean``
+    and ``std`` may also be per-channel tensors of shape (1, C, 1, 1) on the
+    0..1 scale. Computed in place on the one float32 copy: for CIFAR-10's
+    50,000 training images that copy is 614 MB, and ``(x / 255 - mean) / std``
+    would hold two at once.
+    Introduced in chapter 4, Training a classifier on the CPU.
     """
     check_images(images, torch.uint8)
     out = images.float()  # one float32 copy, then in place: no second copy at the peak
@@ -51,7 +53,8 @@ def shuffled_batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int
     when ``batch_size`` does not divide the data; ``drop_last=True`` skips it
     instead (as ``DataLoader(drop_last=True)`` does), so that every step sees
     the same batch size, which a fast GPU recipe tuned for one batch size wants.
-    The permutation is drawn on the generator's device. Introduced in {ref}`ch-cifar10`.
+    The permutation is drawn on the generator's device.
+    Introduced in chapter 4, Training a classifier on the CPU.
     """
     if len(images) != len(labels):
         raise ValueError(f"{len(images)} images but {len(labels)} labels")
@@ -75,7 +78,7 @@ def validation_split(images: torch.Tensor, labels: torch.Tensor, size: int,
     choices are made on a *validation set* taken from the training images, and
     the test set is used once, at the end. The split draws from its own
     generator seeded with ``seed``: the same split at every run, and the
-    global random state untouched. Introduced in {ref}`ch-cpu-time`.
+    global random state untouched. Introduced in chapter 6, Where the time goes on a CPU.
     """
     if len(images) != len(labels):
         raise ValueError(f"{len(images)} images but {len(labels)} labels")

@@ -4,7 +4,7 @@ Three stages of 3x3 convolution, batch normalisation (Ioffe and Szegedy,
 2015) and ReLU, each followed by 2x2 max pooling, as in the fast CIFAR-10
 networks of David Page's "How to train your ResNet" (2018) and Keller Jordan's
 airbench, but narrower so that it trains in minutes on two CPU cores.
-Introduced in {ref}`ch-cpu-time`.
+Introduced in chapter 6, Where the time goes on a CPU.
 """
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ def conv_bn(c_in: int, c_out: int, pool: bool = False,
     The convolution has no bias: BatchNorm subtracts the mean right after, so a
     bias would be cancelled anyway. ``pool=True`` pools before BatchNorm, which
     gives BatchNorm and the activation 4x fewer values to process (the GPU
-    network of {ref}`ch-fast` does this). Introduced in {ref}`ch-cpu-time`.
+    network of chapter 7, Going fast on a GPU does this).
+    Introduced in chapter 6, Where the time goes on a CPU.
     """
     layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)]
     if pool:
@@ -33,7 +34,8 @@ def conv_bn(c_in: int, c_out: int, pool: bool = False,
 class SmallCNN(nn.Module):
     """conv-BN-ReLU + pool, three times (32 -> 16 -> 8 -> 4), then max over space and a linear layer.
 
-    Input ``(B, 3, 32, 32)``, output ``(B, num_classes)`` logits. Introduced in {ref}`ch-cpu-time`.
+    Input ``(B, 3, 32, 32)``, output ``(B, num_classes)`` logits.
+    Introduced in chapter 6, Where the time goes on a CPU.
     """
 
     def __init__(self, widths: tuple[int, int, int] = (32, 64, 128), num_classes: int = 10) -> None:
@@ -47,7 +49,7 @@ class SmallCNN(nn.Module):
             conv_bn(b, c), nn.MaxPool2d(2),  # -> (B, c, 4, 4)
         )
         self.head = nn.Linear(c, num_classes)
-        # "channels last" memory layout: the CPU's convolution kernels run it about twice as fast here
+        # "channels last" memory layout: the CPU's convolution kernels (oneDNN) run it faster than the default
         self.to(memory_format=torch.channels_last)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

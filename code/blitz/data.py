@@ -13,7 +13,7 @@ files (or unpacks a ``cifar-10-python.tar.gz`` you put in the data dir).
 What you get says in ``.source`` which copy it came from. In smoke mode
 (``BLITZ_SMOKE=1``, :mod:`blitz.smoke`) both loaders keep only every 100th
 training and every 50th test image, so that a chapter runs in seconds with the
-same cells as the full run. Introduced in {ref}`ch-cifar10`.
+same cells as the full run. Introduced in chapter 4, Training a classifier on the CPU.
 """
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ class CifarDataset(Dataset):
 def data_dir() -> Path:
     """$BLITZ_DATA if set, else ``data/`` at the repository root (or in the working directory).
 
-    Introduced in {ref}`ch-cifar10`.
+    Introduced in chapter 4, Training a classifier on the CPU.
     """
     if os.environ.get("BLITZ_DATA"):
         return Path(os.environ["BLITZ_DATA"]).expanduser()
@@ -179,7 +179,7 @@ def load_cifar10(train: bool = True, transform: Callable | None = None,
 
     A drop-in for ``torchvision.datasets.CIFAR10(root, train, transform, download=download)``
     that also reads the offline copy; sources as in the module docstring,
-    ``.source`` says which. Introduced in {ref}`ch-cifar10`.
+    ``.source`` says which. Introduced in chapter 4, Training a classifier on the CPU.
     """
     if transform is not None and not callable(transform):
         raise TypeError(f"transform must be callable or None, got {type(transform).__name__}")
@@ -193,9 +193,9 @@ def load_cifar10_arrays(train: bool = True, root: str | os.PathLike | None = Non
 
     For training from memory: no PIL and no DataLoader workers, and the whole
     split moves to a GPU in one call. Same sources as :func:`load_cifar10`.
-    Introduced in {ref}`ch-cifar10`.
+    Introduced in chapter 4, Training a classifier on the CPU.
     """
     images, labels, source = _load(train, _check_args(train, root, download), download)
-    # (N, 32, 32, 3) -> (N, 3, 32, 32), one colour plane at a time: 4x faster than copying a 4-D transpose
+    # (N, 32, 32, 3) -> (N, 3, 32, 32): a contiguous copy, made one colour plane at a time
     chw = np.stack([images[..., c] for c in range(3)], axis=1)
     return CifarArrays(torch.from_numpy(chw), torch.from_numpy(labels), CLASSES, source)

@@ -12,7 +12,7 @@ gradients across processes during the backward pass, so all copies take the
 same step. On a machine with CUDA each process drives one GPU and talks NCCL;
 without CUDA each drives the CPU and talks gloo. Nothing else changes.
 
-Introduced in {ref}`ch-ddp`.
+Introduced in chapter 8, Several processes, GPUs or machines.
 """
 from __future__ import annotations
 
@@ -49,7 +49,9 @@ def read_env(environ: Mapping[str, str] = os.environ) -> DistEnv:
     """Read the job's layout from torchrun's environment; a clear error if it is missing.
 
     Started with plain ``python -m blitz.ddp`` there is no job to join, so we
-    refuse instead of waiting forever for peers. Introduced in {ref}`ch-ddp`.
+    say how to launch it, instead of the ``ValueError`` about a missing
+    ``RANK`` that ``init_process_group`` would raise.
+    Introduced in chapter 8, Several processes, GPUs or machines.
     """
     missing = [name for name in TORCHRUN_VARS if name not in environ]
     if missing:
@@ -66,7 +68,7 @@ def read_env(environ: Mapping[str, str] = os.environ) -> DistEnv:
 def setup(env: DistEnv) -> torch.device:
     """Join the process group: NCCL and one GPU per process with CUDA, else gloo on the CPU.
 
-    Introduced in {ref}`ch-ddp`.
+    Introduced in chapter 8, Several processes, GPUs or machines.
     """
     if torch.cuda.is_available():
         if env.local_rank >= torch.cuda.device_count():
@@ -89,7 +91,7 @@ def shard(n: int, env: DistEnv, epoch: int, seed: int = 0) -> DistributedSampler
     ``world_size`` does not divide ``n``, the first indices of the shuffled
     order are repeated (``drop_last=False``) so that every process gets
     ``ceil(n / world_size)`` examples and takes the same number of steps.
-    Introduced in {ref}`ch-ddp`.
+    Introduced in chapter 8, Several processes, GPUs or machines.
     """
     sampler = DistributedSampler(range(n), num_replicas=env.world_size, rank=env.rank,  # type: ignore[arg-type]
                                  shuffle=True, seed=seed, drop_last=False)
@@ -103,7 +105,8 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, images: torc
 
     ``images`` are uint8 (N, 3, 32, 32) on the model's device, normalised one
     batch at a time. ``backward()`` on the DDP-wrapped model is where the
-    gradients of all processes are averaged. Introduced in {ref}`ch-ddp`.
+    gradients of all processes are averaged.
+    Introduced in chapter 8, Several processes, GPUs or machines.
     """
     model.train()
     total, steps, seen = 0.0, 0, 0
@@ -121,7 +124,8 @@ def save_checkpoint(path: Path, model: DDP, optimizer: torch.optim.Optimizer, ep
     """Write the model (without DDP's wrapper), the optimizer and the epoch; called on rank 0 only.
 
     Written to a temporary file and renamed, so that a crash never leaves a
-    half-written checkpoint for a restart to load. Introduced in {ref}`ch-ddp`.
+    half-written checkpoint for a restart to load.
+    Introduced in chapter 8, Several processes, GPUs or machines.
     """
     tmp = path.with_suffix(".tmp")
     torch.save({"model": model.module.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch}, tmp)
@@ -133,7 +137,7 @@ def resume(path: Path | None, model: nn.Module, optimizer: torch.optim.Optimizer
 
     The momentum comes from the checkpoint, the learning rate from this run:
     after a restart with another world size it must follow the new global
-    batch. Introduced in {ref}`ch-ddp`.
+    batch. Introduced in chapter 8, Several processes, GPUs or machines.
     """
     if path is None or not path.is_file():
         return 0
@@ -151,7 +155,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=64, help="per process; the global batch is this x world size")
     parser.add_argument("--lr", type=float, default=None,
-                        help="default: 0.001 x global batch / 4 (chapter 4's linear scaling rule)")
+                        help="default: 0.001 x global batch / 4 (chapter 6's linear scaling rule)")
     parser.add_argument("--images", type=int, default=None, help="train on N random training images only")
     parser.add_argument("--checkpoint", type=Path, default=None, help="saved by rank 0 after every epoch; resumed from")
     parser.add_argument("--seed", type=int, default=0)
@@ -165,7 +169,8 @@ def load_data(images: int | None, seed: int, device: torch.device) -> tuple[torc
     """CIFAR-10's training images (uint8, (N, 3, 32, 32)) and labels on ``device``; N random ones if asked.
 
     Every process loads the whole set and picks the same random subset
-    (same seed): the sampler, not the loading, splits the work. Introduced in {ref}`ch-ddp`.
+    (same seed): the sampler, not the loading, splits the work.
+    Introduced in chapter 8, Several processes, GPUs or machines.
     """
     train_set = load_cifar10_arrays(train=True)
     keep = torch.randperm(len(train_set.labels), generator=torch.Generator().manual_seed(seed))[:images]

@@ -3,11 +3,11 @@
 :func:`run_gloo` starts a few processes on this machine (no torchrun needed,
 so a notebook or a test can call it), joins them in a gloo process group that
 meets through a file (no network port to choose) and returns what each
-process's function returned. The two workers below are what {ref}`ch-ddp`
+process's function returned. The two workers below are what chapter 8, Several processes, GPUs or machines
 runs with it: :func:`gradient_worker` shows that DDP's averaged gradient is the
 full batch's gradient, :func:`throughput_worker` times one process against two.
 
-Introduced in {ref}`ch-ddp`.
+Introduced in chapter 8, Several processes, GPUs or machines.
 """
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ def loopback_interface() -> str | None:
     """The name of the loopback network interface ("lo" on Linux, "lo0" on macOS), if there is one.
 
     Gloo talks over the interface ``GLOO_SOCKET_IFNAME`` names; on one machine
-    the loopback interface keeps all traffic inside it. Introduced in {ref}`ch-ddp`.
+    the loopback interface keeps all traffic inside it.
+    Introduced in chapter 8, Several processes, GPUs or machines.
     """
     try:
         names = {name for _, name in socket.if_nameindex()}
@@ -63,7 +64,7 @@ def run_gloo(fn: Callable[..., Any], world_size: int, *args: Any) -> list[Any]:
 
     ``fn`` must be importable (a module-level function), since each process
     starts a fresh Python ("spawn"); its result must hold only tensors, numbers,
-    strings, lists and dicts. Introduced in {ref}`ch-ddp`.
+    strings, lists and dicts. Introduced in chapter 8, Several processes, GPUs or machines.
     """
     if not isinstance(world_size, int) or world_size < 1:
         raise ValueError(f"world_size must be an int >= 1, got {world_size!r}")
@@ -80,7 +81,8 @@ def gradient_worker(rank: int, world_size: int, images: torch.Tensor, labels: to
     each process takes its contiguous 1/world_size of every batch. Returns
     the gradient of the first batch computed locally (``no_sync``: no
     all-reduce) and through DDP (averaged over processes), and the weights
-    after S steps of SGD with momentum. Introduced in {ref}`ch-ddp`.
+    after S steps of SGD with momentum.
+    Introduced in chapter 8, Several processes, GPUs or machines.
     """
     torch.manual_seed(0)
     model = DDP(LeNet(in_channels=3))
@@ -123,7 +125,8 @@ def throughput_worker(rank: int, world_size: int, batch: int, steps: int, repeat
     trains alone the others wait at a barrier); rank 0 reports the median of
     each over ``repeats`` (DDP: the images of all processes per second) and
     its median share of the time on a CPU, and every rank the median time of
-    one all-reduce of LeNet's gradients. Introduced in {ref}`ch-ddp`.
+    one all-reduce of LeNet's gradients.
+    Introduced in chapter 8, Several processes, GPUs or machines.
     """
     torch.manual_seed(0)
     alone, together = ("1 process, 1 thread", "1 process, 2 threads"), f"{world_size} processes (DDP), 1 thread each"

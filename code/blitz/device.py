@@ -5,7 +5,7 @@ moves the model and every batch there. The order of preference is CUDA, then
 Apple's MPS, then the CPU, so the same notebook runs everywhere: on a machine
 without a GPU it falls back to the CPU instead of crashing.
 
-Introduced in {ref}`ch-gpu`.
+Introduced in chapter 5, Training on a GPU.
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def pick_device(prefer: str | None = None) -> DeviceChoice:
     ``prefer`` forces one kind ("cuda", "mps" or "cpu"); asking for one that
     is not available falls back to the CPU and the reason says so, which is
     what a reader without a GPU needs: a working notebook and a clear note.
-    Introduced in {ref}`ch-gpu`.
+    Introduced in chapter 5, Training on a GPU.
     """
     if prefer is not None and prefer not in KINDS:
         raise ValueError(f"prefer must be one of {KINDS} or None, got {prefer!r}")

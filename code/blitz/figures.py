@@ -1,7 +1,8 @@
 """Figures for the CIFAR-10 chapter: an image grid, a loss curve, a confusion matrix.
 
 Each function returns a matplotlib Figure (white background, readable in the
-book's dark mode too); the chapter displays it. Introduced in {ref}`ch-cifar10`.
+book's dark mode too); the chapter displays it.
+Introduced in chapter 4, Training a classifier on the CPU.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def image_grid(images: torch.Tensor, titles: Sequence[str] | None = None, column
     """Show uint8 images (N, 3, H, W) in a grid, each with an optional title (its label).
 
     Takes the *un-normalised* uint8 pixels: no ``img / 2 + 0.5`` needed.
-    Introduced in {ref}`ch-cifar10`.
+    Introduced in chapter 4, Training a classifier on the CPU.
     """
     if not isinstance(images, torch.Tensor) or images.dim() != 4 or images.shape[1] != 3:
         raise ValueError(f"images must be a (N, 3, H, W) tensor, got {getattr(images, 'shape', images)!r}")
@@ -47,7 +48,7 @@ def loss_curve(curves: dict[str, Sequence[float]], steps_per_epoch: dict[str, in
 
     ``curves`` maps a name to its per-step losses; ``steps_per_epoch`` (same
     keys) puts runs with different batch sizes on one epoch axis.
-    Introduced in {ref}`ch-cifar10`.
+    Introduced in chapter 4, Training a classifier on the CPU.
     """
     if not curves:
         raise ValueError("curves is empty: nothing to plot")
@@ -73,7 +74,7 @@ def loss_curve(curves: dict[str, Sequence[float]], steps_per_epoch: dict[str, in
 def confusion_figure(matrix: torch.Tensor, classes: Sequence[str]) -> Figure:
     """Heat map of a confusion matrix (rows: true class, columns: predicted), counts written in.
 
-    Introduced in {ref}`ch-cifar10`.
+    Introduced in chapter 4, Training a classifier on the CPU.
     """
     k = len(classes)
     if not isinstance(matrix, torch.Tensor) or tuple(matrix.shape) != (k, k):

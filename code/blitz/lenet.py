@@ -2,9 +2,10 @@
 
 A variant of LeNet-5 (LeCun et al., 1998, "Gradient-based learning applied to
 document recognition") with ReLU activations and max pooling. It expects
-32x32 images: one channel in {ref}`ch-nn`, three (CIFAR-10) in {ref}`ch-cifar10`.
+32x32 images: one channel in chapter 3, Neural networks; three (CIFAR-10) in
+chapter 4, Training a classifier on the CPU.
 
-Introduced in {ref}`ch-nn`.
+Introduced in chapter 3, Neural networks.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ class LeNet(nn.Module):
     scores (logits). The 400 inputs of ``fc1`` are the 16 feature maps of
     5x5 left after the second pooling (32 -> 28 -> 14 -> 10 -> 5).
 
-    Introduced in {ref}`ch-nn`.
+    Introduced in chapter 3, Neural networks.
     """
 
     def __init__(self, in_channels: int = 1, num_classes: int = 10) -> None:

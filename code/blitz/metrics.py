@@ -3,7 +3,7 @@
 The original counts correct answers per class with a loop that hard-codes the
 batch size (``for i in range(4)``). A confusion matrix holds every count at
 once, for any batch size, and the per-class accuracies are read off it.
-Introduced in {ref}`ch-cifar10`.
+Introduced in chapter 4, Training a classifier on the CPU.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor, num_classe
 
     The diagonal holds the correct answers. One ``bincount`` over
     ``true * num_classes + predicted`` counts every pair at once.
-    Introduced in {ref}`ch-cifar10`.
+    Introduced in chapter 4, Training a classifier on the CPU.
     """
     _check_labels(labels, predictions, num_classes)
     pairs = labels * num_classes + predictions  # (N,): one number per (true, predicted) pair
@@ -36,7 +36,9 @@ def confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor, num_classe
 
 
 def accuracy(matrix: torch.Tensor) -> float:
-    """Fraction of all examples on the diagonal of a confusion matrix. Introduced in {ref}`ch-cifar10`."""
+    """Fraction of all examples on the diagonal of a confusion matrix.
+    Introduced in chapter 4, Training a classifier on the CPU.
+    """
     _check_matrix(matrix)
     total = int(matrix.sum())
     if total == 0:
@@ -49,7 +51,7 @@ def per_class_accuracy(matrix: torch.Tensor) -> torch.Tensor:
 
     Row ``i`` of the matrix holds all examples of class ``i``, so its diagonal
     entry over its sum is that class's accuracy (also called its *recall*).
-    Introduced in {ref}`ch-cifar10`.
+    Introduced in chapter 4, Training a classifier on the CPU.
     """
     _check_matrix(matrix)
     totals = matrix.sum(1).double()

@@ -1,10 +1,11 @@
 """The learning-rate schedule of the book's recipes: a linear warm-up, then a linear decay to zero.
 
 A high learning rate at the very first steps, when the weights are random,
-can throw training off; rising to it over a few steps avoids that (warm-up:
-Goyal et al., 2017). Falling linearly to zero at the end lets the last steps
-settle (one-cycle: Smith and Topin, 2017). Introduced in {ref}`ch-cpu-time`;
-{ref}`ch-fast` uses it too.
+can throw training off; rising to it gradually (over the first quarter of
+the steps in blitz.train, over the first epochs in blitz.fast) avoids that
+(warm-up: Goyal et al., 2017). Falling linearly to zero at the end lets the
+last steps settle (one-cycle: Smith and Topin, 2017). Introduced in
+chapter 6, Where the time goes on a CPU; chapter 7, Going fast on a GPU uses it too.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ def lr_factor(step: int, total: int, warmup: int) -> float:
     steps, then a linear fall to 0 at ``total``.
 
     Used as ``LambdaLR(optimizer, lambda s: lr_factor(s, total, warmup))``.
-    Introduced in {ref}`ch-cpu-time`.
+    Introduced in chapter 6, Where the time goes on a CPU.
     """
     if step < warmup:
         return (step + 1) / warmup

@@ -7,7 +7,7 @@ hooks, and functional calls made in the model's own ``forward``
 ``TorchFunctionMode``, so networks written in the functional style, like
 LeNet, show every step and not only their layers.
 
-Introduced in {ref}`ch-nn`.
+Introduced in chapter 3, Neural networks.
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0) 
     positions a ``kernel``-wide window, moved ``stride`` at a time, takes on
     the padded input.
 
-    Introduced in {ref}`ch-nn`.
+    Introduced in chapter 3, Neural networks.
     """
     checks = (("size", size, 1), ("kernel", kernel, 1), ("stride", stride, 1),
               ("padding", padding, 0))
@@ -93,7 +93,7 @@ def layer_shapes(model: nn.Module, input_shape: Sequence[int]) -> list[LayerShap
     recorded leaf are counted, so the column sums to the model's total when
     every parameter lives in a leaf module.
 
-    Introduced in {ref}`ch-nn`.
+    Introduced in chapter 3, Neural networks.
     """
     shape = _check_arguments(model, input_shape)
     rows = [LayerShape("input", shape, 0)]

@@ -1,13 +1,13 @@
 """How many images per second LeNet trains on, for a device and a batch size.
 
-The measurement isolates the device: the images are random tensors created
-*on* the device before the clock starts, so no time goes into decoding JPEGs,
-collating batches or copying over PCIe. A few warm-up steps (CUDA context,
-kernel selection, memory allocation) are excluded, and the device is
-synchronised before each reading of the clock, because GPU calls return as
-soon as the work is queued.
+The measurement isolates the device: the images are random tensors put on
+the device before the clock starts, so no time goes into building PIL images,
+per-image transforms, collating batches or copying over PCIe. A few untimed
+warm-up steps absorb the first calls' one-off costs (library set-up, loading
+kernels, memory allocation), and the device is synchronised before each
+reading of the clock, because GPU calls return as soon as the work is queued.
 
-Introduced in {ref}`ch-gpu`.
+Introduced in chapter 5, Training on a GPU.
 """
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def train_images_per_second(device: torch.device | str, batch_size: int,
 
     The batch (``(batch_size, 3, 32, 32)`` images, labels in 0..9) is made on
     the device once and reused, so only the device's work is timed.
-    Introduced in {ref}`ch-gpu`.
+    Introduced in chapter 5, Training on a GPU.
     """
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
@@ -89,7 +89,7 @@ def sweep(devices: Sequence[torch.device | str], batch_sizes: list[int],
     them in turns, ``repeats`` times, and keeps each one's median. The CPU
     and the GPU are therefore timed in the same minutes: timing the whole
     CPU curve first and the GPU's afterwards would compare two different
-    states of a shared machine. Introduced in {ref}`ch-gpu`.
+    states of a shared machine. Introduced in chapter 5, Training on a GPU.
     """
     if not batch_sizes:
         raise ValueError("batch_sizes must name at least one batch size")
@@ -107,7 +107,7 @@ def copy_gb_per_second(device: torch.device | str, megabytes: int = 64, pinned: 
 
     Pinned (page-locked) memory can be read by the GPU's copy engine directly;
     pageable memory is first staged through a pinned buffer by the driver.
-    Needs CUDA. Introduced in {ref}`ch-gpu`.
+    Needs CUDA. Introduced in chapter 7, Going fast on a GPU.
     """
     device = torch.device(device)
     if device.type != "cuda":

@@ -7,8 +7,9 @@ CUDA events); on the CPU it is ``time.perf_counter``. :func:`seconds_per_step`
 times SGD steps with their data, after a few untimed warm-up steps;
 :func:`interleaved` compares several such measurements fairly on a busy machine.
 
-Introduced in {ref}`ch-cpu-time` (seconds per step, interleaved) and {ref}`ch-gpu`
-(synchronising, the stopwatch); {ref}`ch-fast` shows the stopwatch.
+
+Introduced in chapter 6, Where the time goes on a CPU (seconds per step, interleaved) and chapter 5, Training on a GPU
+(synchronising, the stopwatch); chapter 7, Going fast on a GPU shows the stopwatch.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def synchronize(device: torch.device | str) -> None:
 
     CUDA (and MPS) calls return as soon as the work is queued; a timer read
     before synchronising measures how fast Python queues work, not how fast
-    the GPU does it. On the CPU this does nothing. Introduced in {ref}`ch-gpu`.
+    the GPU does it. On the CPU this does nothing. Introduced in chapter 5, Training on a GPU.
     """
     kind = torch.device(device).type
     if kind == "cuda":
@@ -46,7 +47,8 @@ class Stopwatch:
     On a CUDA device it records CUDA events (the GPU's own clock) around the
     timed region; elsewhere it synchronises and reads ``time.perf_counter``.
     ``stop()`` may be called several times: each call gives the time since
-    ``start()``. Introduced in {ref}`ch-gpu`; {ref}`ch-fast` shows its code.
+    ``start()``.
+    Introduced in chapter 5, Training on a GPU; chapter 7, Going fast on a GPU shows its code.
     """
 
     def __init__(self, device: torch.device | str) -> None:
@@ -82,7 +84,7 @@ def sgd_step(model: nn.Module, optimizer: torch.optim.Optimizer, inputs: torch.T
     """One training step: forward, cross-entropy loss, backward, update; returns the loss.
 
     The loss stays on the device: reading it (``.item()``) would make the CPU
-    wait for the GPU. Introduced in {ref}`ch-cpu-time`.
+    wait for the GPU. Introduced in chapter 6, Where the time goes on a CPU.
     """
     optimizer.zero_grad()
     loss = nn.functional.cross_entropy(model(inputs), labels)
@@ -100,7 +102,7 @@ def seconds_per_step(model: nn.Module, batches: Iterable[tuple[torch.Tensor, tor
     by batch, as :func:`blitz.train.train` does). The optimizer is the original
     recipe's (SGD, learning rate 0.001, momentum 0.9). The first ``warmup``
     steps (worker start-up, first allocations) are not timed; the CPU runs
-    with ``threads`` threads. Introduced in {ref}`ch-cpu-time`.
+    with ``threads`` threads. Introduced in chapter 6, Where the time goes on a CPU.
     """
     if steps < 1 or warmup < 0 or threads < 1:
         raise ValueError(f"need steps >= 1, warmup >= 0, threads >= 1; got {steps}, {warmup}, {threads}")
@@ -131,7 +133,8 @@ def interleaved(measures: Mapping[K, Callable[[], float]], repeats: int = 5) -> 
     On a machine shared with other programs the speed drifts from minute to
     minute. Measuring A for a while and then B for a while compares A's minute
     with B's; taking turns spreads the drift over both, and the median ignores
-    the odd run that another program interrupted. Introduced in {ref}`ch-cpu-time`.
+    the odd run that another program interrupted.
+    Introduced in chapter 6, Where the time goes on a CPU.
     """
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats}")

@@ -1,12 +1,13 @@
 """Training and evaluating an image classifier on tensors held in memory.
 
 The original tutorial trains LeNet on CIFAR-10 through a ``DataLoader`` that
-decodes every image with PIL at every epoch. Here the images are decoded once
-(``blitz.data.load_cifar10_arrays``), normalised once as whole tensors, and
-each step slices a shuffled batch out of memory (:mod:`blitz.batches`): the
-same maths, much less work per step. Hyperparameters live in a :class:`Recipe`.
+turns every image into a PIL image, then a tensor, at every epoch. Here the
+images are loaded once into one uint8 tensor (``blitz.data.load_cifar10_arrays``),
+and each step slices a shuffled batch out of memory and normalises it in one
+tensor operation (:mod:`blitz.batches`): the same maths, much less work per
+step. Hyperparameters live in a :class:`Recipe`.
 
-Introduced in {ref}`ch-cifar10`.
+Introduced in chapter 4, Training a classifier on the CPU.
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ class Recipe:
     learning rate rises linearly to ``lr`` over the first quarter of the steps,
     then falls linearly to zero: :func:`blitz.schedule.lr_factor`);
     ``augment`` turns on random crops and flips (:func:`blitz.augment.crop_flip`).
-    Introduced in {ref}`ch-cifar10`.
+    Introduced in chapter 4, Training a classifier on the CPU.
     """
 
     batch_size: int = 4
@@ -48,7 +49,7 @@ class Recipe:
     schedule: str = "constant"
     augment: bool = False
     log_every: int = 2000
-    threads: int = 1  # torch CPU threads during training (measured in the chapter)
+    threads: int = 1  # torch CPU threads during training (measured in "Where the time goes")
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -85,7 +86,7 @@ def make_optimizer(model: nn.Module, recipe: Recipe, steps: int) -> tuple[torch.
 
     Created once, before the loop: SGD's momentum lives in the optimizer, so
     re-creating it every step (as the original does) silently drops it.
-    Introduced in {ref}`ch-cifar10`.
+    Introduced in chapter 4, Training a classifier on the CPU.
     """
     optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
                                 nesterov=recipe.nesterov, weight_decay=recipe.weight_decay)
@@ -102,10 +103,11 @@ def train(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, recipe: 
 
     ``images`` are normalised floats, or uint8 pixels that each batch
     normalises as it is sliced (:func:`blitz.batches.normalize`): CIFAR-10's
-    training set then stays 150 MB instead of 614 MB of float32. Every epoch
+    training set then stays 154 MB instead of 614 MB of float32. Every epoch
     visits the images in a new random order (like ``shuffle=True``),
     ``batch_size`` at a time. Returns every step's loss, so that the caller
-    can plot the curve, and the time taken. Introduced in {ref}`ch-cifar10`.
+    can plot the curve, and the time taken.
+    Introduced in chapter 4, Training a classifier on the CPU.
     """
     _check_pair(images, labels)
     n, steps_per_epoch = len(images), -(-len(images) // recipe.batch_size)
@@ -144,7 +146,7 @@ def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 500) -> to
     """Predicted class (N,) int64 for every image of ``images`` (N, C, H, W), in eval mode.
 
     Goes through *all* the images (the whole test set), ``batch_size`` at a
-    time to bound memory. Introduced in {ref}`ch-cifar10`.
+    time to bound memory. Introduced in chapter 4, Training a classifier on the CPU.
     """
     check_images(images)
     if batch_size < 1:
@@ -158,7 +160,7 @@ def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 500) -> to
 def save_weights(model: nn.Module, path: str | Path) -> Path:
     """Save the model's ``state_dict`` (its tensors by name, no code) to ``path``.
 
-    Introduced in {ref}`ch-cifar10`.
+    Introduced in chapter 4, Training a classifier on the CPU.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
@@ -172,7 +174,7 @@ def load_weights(model: nn.Module, path: str | Path) -> nn.Module:
 
     ``weights_only=True`` makes ``torch.load`` refuse anything but tensors and
     plain containers: a full pickle can run arbitrary code while loading.
-    Introduced in {ref}`ch-cifar10`.
+    Introduced in chapter 4, Training a classifier on the CPU.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
