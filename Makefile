@@ -6,7 +6,7 @@
 #   make gpu-pending  anywhere: pending notebooks for chapters not yet run; prose synced
 #   make gpu-check    anywhere: each GPU chapter's state; fails if one is stale or out of sync
 #   make notebooks    regenerate notebooks/*.ipynb (Colab/Binder) from the chapters and the build
-#   make wordcount    prose words of Part I per chapter; fails above the budget (8,000)
+#   make wordcount    Part I's reading time per chapter (words, code lines); fails above 60 minutes
 #   make glossary-links  link each chapter's first use of a glossary term (read the diff)
 #   make translations    update the Chinese edition's .po files after an English edit
 #   make translations-check  fail on an untranslated, fuzzy or outdated string
@@ -132,7 +132,7 @@ test-site: system book downloads tests/node_modules/.installed
 notebooks: book
 	$(BIN)/python -m tools.notebooks
 
-# Part I must read in about an hour: its prose, counted by tools/wordcount.py (README, "Word count").
+# Part I must read in about an hour: tools/wordcount.py (README, "Reading time").
 wordcount: setup
 	$(BIN)/python -m tools.wordcount
 

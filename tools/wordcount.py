@@ -1,39 +1,50 @@
-"""Count the prose words of Part I: does the blitz still read in about an hour?
+"""Part I's reading time: does the blitz still read in an hour?
 
 Part I is the first part of ``_toc.yml``; a page ``book/<name>`` is read from
 ``book/gpu/<name>.md`` when that GPU source exists, else ``book/<name>.md``.
-``python -m tools.wordcount`` (``make wordcount``) prints a table of every
-Part I chapter and the total, and exits with 1 when the total is over the
-budget (8,000 words, design.md).
+``python -m tools.wordcount`` (``make wordcount``) prints, for every Part I
+chapter and in total, the prose words and the lines of code of its main path
+and its reading time, prose words / 200 + code lines / 15 minutes
+(design.md), and exits with 1 when Part I is over 60 minutes. Each chapter
+page shows its own reading time under its title (book/_ext/book_times.py).
 
-What counts is the prose a reader reads from top to bottom:
+The main path is what a reader reads from top to bottom without opening
+anything:
 
-- counted: paragraphs, lists, headings, tables, and admonitions that are open
-  on the page (notes, "Note on the original", tips); an inline code span, an
-  inline formula (``$...$``) or a role (``{glue:text}`key```) is one word, a
+- prose counted: paragraphs, lists, headings, tables, and admonitions that are
+  open on the page (notes, "Note on the original", tips); an inline code span,
+  an inline formula (``$...$``) or a role (``{glue:text}`key```) is one word, a
   role with its own text (``{ref}`the next chapter <ch-gpu>```) counts that
   text;
-- not counted: the front matter, every backtick fence (code cells, hidden or
-  not, code blocks, ``literalinclude`` and other directives), display maths
-  (``$$ ... $$``), targets (``(label)=``), comments (``%``), cell breaks
-  (``+++``), collapsed asides (a colon-fence directive with ``:class:
-  dropdown``, or a ``{dropdown}`` / ``{toggle}``), and the exercises: the
-  section whose heading starts with "Exercises", up to the next heading of
-  the same or a higher level (so a "Recap" after the exercises counts).
+- code counted: the non-blank lines of visible code cells, of
+  ``literalinclude`` listings (the lines of the object or range they show) and
+  of Python or shell code blocks;
+- not counted: the front matter, hidden or collapsed code cells (tags
+  ``remove-cell``, ``remove-input``, ``hide-cell``, ``hide-input``), outputs
+  and ``text`` blocks, other directives, display maths (``$$ ... $$``), targets
+  (``(label)=``), comments (``%``), cell breaks (``+++``), collapsed asides (a
+  colon-fence directive with ``:class: dropdown``, or a ``{dropdown}`` /
+  ``{toggle}``), and the exercises: the section whose heading starts with
+  "Exercises", up to the next heading of the same or a higher level (so a
+  "Recap" after the exercises counts).
 
 A word is a whitespace-separated token with at least one letter or digit.
 """
 from __future__ import annotations
 
 import argparse
+import ast
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
 
-#: The prose budget of Part I (design.md: "Part I must read in about an hour").
-BUDGET = 8000
+from tools.toc import page_source  # noqa: F401  (tools.glossary and tools.i18n read it here too)
+
+#: Part I's reading-time budget in minutes (design.md: "Part I must read in about an hour").
+BUDGET_MINUTES = 60
 ROOT = Path(__file__).resolve().parents[1]
 
 _FENCE = re.compile(r"^(?P<fence>`{3,}|:{3,})\s*(?P<info>.*)$")
@@ -60,23 +71,32 @@ def _directive(info: str) -> str:
     return m.group(1) if m else ""
 
 
-def prose_lines(text: str) -> list[str]:
-    """The lines of a MyST chapter that count as prose (see the module docstring)."""
+def _walk(text: str) -> Iterator[tuple[str, str, list[str]]]:
+    """The parts of a MyST chapter a reader reads on its main path, in order.
+
+    Yields ``("prose", line, [])`` for each counted prose line and
+    ``("code", info, body)`` for each visible backtick fence (its info string,
+    e.g. ``{code-cell} ipython3``, and its lines, options included). Nothing is
+    yielded inside collapsed asides or the exercises (the module docstring).
+    """
     lines = _strip_front_matter(text.splitlines())
-    kept: list[str] = []
     stack: list[tuple[str, bool]] = []  # open colon fences: (fence, hidden)
     i, skip_level = 0, 0  # skip_level > 0: inside an Exercises section of that heading level
     while i < len(lines):
         line = lines[i]
         stripped = line.strip()
+        hidden = bool(skip_level or (stack and stack[-1][1]))
         m = _FENCE.match(stripped)
-        if m and m.group("fence")[0] == "`":  # code, hidden cells, every backtick directive: skip it all
-            fence = m.group("fence")
+        if m and m.group("fence")[0] == "`":  # code, hidden cells, every backtick directive: not prose
+            fence, body = m.group("fence"), []
             i += 1
             while i < len(lines) and not (lines[i].strip().startswith(fence)
                                           and lines[i].strip().strip("`") == ""):
+                body.append(lines[i])
                 i += 1
             i += 1
+            if not hidden:
+                yield "code", m.group("info").strip(), body
             continue
         if m:  # a colon fence opens or closes
             fence, info = m.group("fence"), m.group("info")
@@ -84,16 +104,16 @@ def prose_lines(text: str) -> list[str]:
                 stack.pop()
             else:
                 name = _directive(info)
-                hidden = name in _COLLAPSED
+                collapsed = name in _COLLAPSED
                 j = i + 1
                 while j < len(lines) and lines[j].strip().startswith(":") and not _FENCE.match(lines[j].strip()):
-                    hidden |= bool(re.match(r":class:.*\bdropdown\b", lines[j].strip()))
+                    collapsed |= bool(re.match(r":class:.*\bdropdown\b", lines[j].strip()))
                     j += 1
                 parent_hidden = bool(stack) and stack[-1][1]
-                stack.append((fence, hidden or parent_hidden))
+                stack.append((fence, collapsed or parent_hidden))
                 title = re.sub(r"^\{[\w:.-]+\}\s*", "", info)
                 if title and not stack[-1][1] and not skip_level:
-                    kept.append(title)
+                    yield "prose", title, []
                 i = j
                 continue
             i += 1
@@ -112,12 +132,108 @@ def prose_lines(text: str) -> list[str]:
                 skip_level = 0
             if not skip_level and h.group("title").strip().lower().startswith("exercises"):
                 skip_level = level
-        hidden = skip_level or (stack and stack[-1][1])
+        hidden = bool(skip_level or (stack and stack[-1][1]))
         if (not hidden and stripped and stripped != "+++" and not stripped.startswith("%")
                 and not re.fullmatch(r"\(.+\)=", stripped)):
-            kept.append(stripped)
+            yield "prose", stripped, []
         i += 1
-    return kept
+
+
+def prose_lines(text: str) -> list[str]:
+    """The lines of a MyST chapter that count as prose (see the module docstring)."""
+    return [line for kind, line, _ in _walk(text) if kind == "prose"]
+
+
+def _options(body: list[str]) -> tuple[dict[str, str], list[str]]:
+    """A directive's options (``:name: value`` lines, or a ``---`` YAML block), and the lines after them."""
+    if body and body[0].strip() == "---" and "---" in (line.strip() for line in body[1:]):
+        end = next(i for i, line in enumerate(body[1:], start=1) if line.strip() == "---")
+        block = yaml.safe_load("\n".join(body[1:end])) or {}
+        return {str(k): str(v) for k, v in block.items()}, body[end + 1:]
+    options, i = {}, 0
+    while i < len(body) and (m := re.match(r"^:([\w-]+):\s*(.*)$", body[i].strip())):
+        options[m.group(1)] = m.group(2).strip()
+        i += 1
+    return options, body[i:]
+
+
+def _included(path: Path, options: dict[str, str]) -> list[str]:
+    """The lines a ``literalinclude`` shows: the whole file, a ``:pyobject:``, or ``:start-at:``/``:end-at:``."""
+    if not path.is_file():
+        raise FileNotFoundError(f"literalinclude of a missing file: {path}")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if "pyobject" in options:
+        scope: list[ast.stmt] = ast.parse("\n".join(lines)).body
+        node: ast.AST | None = None
+        for name in options["pyobject"].split("."):
+            node = next((n for n in scope if isinstance(n, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                         and n.name == name), None)
+            if node is None:
+                raise ValueError(f"{path} has no object {options['pyobject']!r} to include")
+            scope = node.body
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        lines = lines[first - 1:node.end_lineno]
+    if "start-at" in options:
+        lines = lines[next(i for i, line in enumerate(lines) if options["start-at"] in line):]
+    if "end-at" in options:
+        lines = lines[:next(i for i, line in enumerate(lines) if options["end-at"] in line) + 1]
+    return lines
+
+
+def _include_path(source: Path, target: str) -> Path:
+    """The file a ``literalinclude`` in ``source`` names, as Sphinx resolves it.
+
+    Relative to the page's folder (a GPU chapter's page is ``book/<name>``, not
+    its source ``book/gpu/<name>.md``), or to the repository root for ``/...``.
+    """
+    folder = source.parent.parent if source.parent.name == "gpu" else source.parent
+    root = folder.parent if folder.name == "book" else folder
+    return (root / target.lstrip("/")) if target.startswith("/") else (folder / target).resolve()
+
+
+#: Code-cell tags that keep a cell off the main path: removed, or collapsed behind a click.
+OFF_PATH_TAGS = ("remove-cell", "remove-input", "hide-cell", "hide-input")
+#: Plain code blocks a reader reads as code (a ``text`` block shows output).
+CODE_LANGUAGES = {"python", "py", "ipython3", "bash", "sh", "shell", "console"}
+
+
+def code_lines(text: str, source: Path | None = None) -> int:
+    """The non-blank lines of code a reader reads on a chapter's main path (README, "Reading time").
+
+    Counted: visible code cells, ``literalinclude`` listings (their file is
+    read relative to ``source``, the chapter's path) and Python or shell code
+    blocks, outside collapsed asides and the exercises. Not counted: cells
+    tagged ``remove-cell``/``remove-input`` (hidden) or ``hide-cell``/``hide-input``
+    (collapsed), outputs, and the lines of a directive's options.
+    """
+    total = 0
+    for kind, info, body in _walk(text):
+        if kind != "code":
+            continue
+        directive = _directive(info)
+        options, content = _options(body)
+        if directive == "code-cell":
+            tags = options.get("tags", "")
+            if any(tag in tags for tag in OFF_PATH_TAGS):
+                continue
+        elif directive == "literalinclude":
+            if source is None:
+                raise ValueError("a literalinclude needs the chapter's path to be counted")
+            content = _included(_include_path(source, info.split(None, 1)[1].strip()), options)
+        elif directive or info.split()[0:1] and info.split()[0] not in CODE_LANGUAGES or not info:
+            continue  # another directive (a figure, a note), a text block or output
+        total += sum(1 for line in content if line.strip())
+    return total
+
+
+#: Reading speeds of design.md's measure: prose words and code lines a reader reads a minute.
+WORDS_PER_MINUTE = 200
+LINES_PER_MINUTE = 15
+
+
+def reading_minutes(text: str, source: Path | None = None) -> float:
+    """A chapter's main-path reading time: prose words / 200 + code lines / 15, in minutes."""
+    return count_words(text) / WORDS_PER_MINUTE + code_lines(text, source) / LINES_PER_MINUTE
 
 
 def count_words(text: str) -> int:
@@ -145,30 +261,31 @@ def part_one(root: Path = ROOT) -> list[Path]:
     return [page_source(root, entry["file"]) for entry in parts[0].get("chapters", [])]
 
 
-def page_source(root: Path, file: str) -> Path:
-    """The MyST source of a ``_toc.yml`` page: ``book/gpu/<name>.md`` for a GPU chapter, else ``book/<name>.md``."""
-    page = Path(re.sub(r"\.(md|ipynb)$", "", file))
-    gpu = root / page.parent / "gpu" / f"{page.name}.md"
-    source = gpu if gpu.exists() else root / page.with_suffix(".md")
-    if not source.exists():
-        raise FileNotFoundError(f"_toc.yml lists {file}, but neither {gpu} nor {source} exists")
-    return source
+def chapter_table(sources: list[Path]) -> list[tuple[str, int, int, float]]:
+    """(name, prose words, code lines, reading minutes) of each chapter source."""
+    rows = []
+    for source in sources:
+        text = source.read_text(encoding="utf-8")
+        rows.append((source.stem, count_words(text), code_lines(text, source), reading_minutes(text, source)))
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--budget", type=int, default=BUDGET, help=f"most words allowed (default {BUDGET})")
+    parser.add_argument("--minutes", type=float, default=BUDGET_MINUTES,
+                        help=f"longest reading time allowed for Part I (default {BUDGET_MINUTES})")
     args = parser.parse_args(argv)
-    rows = [(source.relative_to(ROOT) if source.is_relative_to(ROOT) else source,
-             count_words(source.read_text(encoding="utf-8"))) for source in part_one()]
-    total = sum(n for _, n in rows)
-    width = max(len(str(path)) for path, _ in rows)
-    print(f"{'Part I chapter':{width}s}  words")
-    for path, n in rows:
-        print(f"{str(path):{width}s}  {n:5,d}")
-    print(f"{'total':{width}s}  {total:5,d}  (budget {args.budget:,})")
-    if total > args.budget:
-        print(f"wordcount: Part I has {total - args.budget:,} words too many", file=sys.stderr)
+    rows = chapter_table(part_one())
+    width = max(len("Part I chapter"), *(len(name) for name, *_ in rows))
+    print(f"{'Part I chapter':{width}s}  {'words':>6s}  {'code lines':>10s}  {'minutes':>7s}")
+    for name, words, lines, minutes in rows:
+        print(f"{name:{width}s}  {words:6,d}  {lines:10,d}  {minutes:7.1f}")
+    words, lines, minutes = (sum(r[i] for r in rows) for i in (1, 2, 3))
+    print(f"{'total':{width}s}  {words:6,d}  {lines:10,d}  {minutes:7.1f}  (budget {args.minutes:g} minutes: "
+          f"words / {WORDS_PER_MINUTE} + code lines / {LINES_PER_MINUTE})")
+    if minutes > args.minutes:
+        print(f"wordcount: Part I reads in {minutes:.0f} minutes, over its budget of {args.minutes:g}",
+              file=sys.stderr)
         return 1
     return 0
 

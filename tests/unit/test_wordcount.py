@@ -1,4 +1,4 @@
-"""tools.wordcount: what counts as Part I prose, and Part I within its budget (README, "Word count")."""
+"""tools.wordcount: what counts on Part I's main path, and Part I within the hour (README, "Reading time")."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -116,12 +116,66 @@ def test_part_one_reads_gpu_sources(tmp_path: Path) -> None:
         wordcount.part_one(tmp_path)
 
 
+def test_code_lines_count_the_main_path_only(tmp_path: Path) -> None:
+    (tmp_path / "code").mkdir()
+    (tmp_path / "book").mkdir()
+    (tmp_path / "code" / "m.py").write_text(
+        'import torch\n\n\n@decorated\ndef f(x):\n    """Doc."""\n\n    return x\n\n\ndef g():\n    pass\n')
+    chapter = tmp_path / "book" / "c.md"
+    text = CHAPTER.replace("../code/blitz/lenet.py\n:pyobject: LeNet", "../code/m.py\n:pyobject: g") + """
+```{code-cell} ipython3
+:tags: [hide-cell]
+collapsed = "not counted"
+```
+
+```{literalinclude} ../code/m.py
+:pyobject: f
+```
+
+```python
+a = 1
+
+b = 2
+```
+
+```text
+printed output is not code
+```
+"""
+    # CHAPTER's visible cell: 1 line; g: 2; f: 4 non-blank lines (decorator, def, docstring,
+    # return); the python block: 2; hidden, collapsed, text, asides and exercises: 0
+    assert wordcount.code_lines(text, chapter) == 1 + 2 + 4 + 2
+    with pytest.raises(ValueError, match="no object"):
+        wordcount.code_lines("```{literalinclude} ../code/m.py\n:pyobject: h\n```\n", chapter)
+    with pytest.raises(FileNotFoundError, match="missing file"):
+        wordcount.code_lines("```{literalinclude} ../code/none.py\n```\n", chapter)
+
+
+def test_a_gpu_chapter_includes_relative_to_its_page(tmp_path: Path) -> None:
+    (tmp_path / "book" / "gpu").mkdir(parents=True)
+    (tmp_path / "code").mkdir()
+    (tmp_path / "code" / "m.py").write_text("def f():\n    return 1\n")
+    source = tmp_path / "book" / "gpu" / "g.md"
+    assert wordcount.code_lines("```{literalinclude} ../code/m.py\n:pyobject: f\n```\n", source) == 2
+
+
+def test_reading_minutes_are_words_over_200_plus_lines_over_15() -> None:
+    text = "# T\n\n" + "word " * 398 + "\n\n```python\n" + "x = 1\n" * 30 + "```\n"
+    assert wordcount.count_words(text) == 399 and wordcount.code_lines(text) == 30
+    assert wordcount.reading_minutes(text) == pytest.approx(399 / 200 + 30 / 15)
+
+
 def test_main_fails_above_the_budget(capsys: pytest.CaptureFixture) -> None:
-    assert wordcount.main(["--budget", "10"]) == 1
-    assert "too many" in capsys.readouterr().err
+    assert wordcount.main(["--minutes", "1"]) == 1
+    assert "over its budget" in capsys.readouterr().err
 
 
-def test_part_one_is_within_budget() -> None:
-    """design.md: Part I reads in about an hour, at most 8,000 words of prose."""
-    counts = {p.name: wordcount.count_words(p.read_text(encoding="utf-8")) for p in wordcount.part_one()}
-    assert sum(counts.values()) <= wordcount.BUDGET, counts
+def test_part_one_reads_within_the_hour() -> None:
+    """design.md: Part I's main path reads in at most 60 minutes (words / 200 + code lines / 15)."""
+    rows = wordcount.chapter_table(wordcount.part_one())
+    assert sum(minutes for *_, minutes in rows) <= wordcount.BUDGET_MINUTES, rows
+
+
+def test_cell_options_in_a_yaml_block_count_too() -> None:
+    text = "```{code-cell} ipython3\n---\ntags: [hide-cell]\n---\nx = 1\n```\n\n```{code-cell} ipython3\n---\nmystnb:\n  number_source_lines: true\n---\ny = 2\n```\n"
+    assert wordcount.code_lines(text) == 1
