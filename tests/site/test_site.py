@@ -18,6 +18,7 @@ import http.server
 import re
 import threading
 from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -232,3 +233,67 @@ def test_the_language_switch_opens_the_same_page(browser, server: str) -> None:
     assert page.url.endswith("/book/autograd.html") and f"/{ZH}" not in page.url
     page.context.close()
     assert not problems, "\n".join(problems)
+
+
+# --- the page is for the reader: no build plumbing in code, code that fits the column ---------
+
+#: What only the book's build needs: a reader who copies it gets ModuleNotFoundError or
+#: code that phrases the page. GPU chapters also keep sized(...) (smoke scaling) out of sight.
+PLUMBING = ("glue(", "myst_nb", "Markdown(")
+GPU_PLUMBING = ("sized(",)
+
+
+def _code_inputs(html: str) -> list[str]:
+    """The text of every code block of a page that is not an output: cells (shown or collapsed), listings."""
+    blocks = []
+    for m in re.finditer(r'<div class="(?P<cls>[^"]*)"[^>]*>\s*<div class="highlight"><pre>(?P<code>.*?)</pre>',
+                         html, re.S):
+        if "output" in m.group("cls").split() or "highlight-myst-ansi" in m.group("cls"):
+            continue
+        blocks.append(unescape(re.sub(r"<[^>]+>", "", m.group("code"))))
+    return blocks
+
+
+def test_code_input_finder_skips_outputs() -> None:
+    html = ('<div class="highlight-ipython3 notranslate"><div class="highlight"><pre><span>glue</span>(x)</pre>'
+            '<div class="output stream highlight-myst-ansi notranslate"><div class="highlight"><pre>glue(y)</pre>')
+    assert _code_inputs(html) == ["glue(x)"]
+
+
+@pytest.mark.parametrize("page_path", CHAPTERS)
+def test_visible_code_is_code_a_reader_would_type(page_path: str) -> None:
+    """No cell a reader sees (shown or collapsed) holds build plumbing; glue lives in hidden cells."""
+    gpu = (ROOT / "book" / "gpu" / f"{Path(page_path).stem}.md").exists()
+    found = [(word, code.strip().splitlines()[0][:80]) for code in _code_inputs((HTML / page_path).read_text())
+             for word in PLUMBING + (GPU_PLUMBING if gpu else ()) if word in code]
+    assert not found, f"{page_path}: plumbing in visible code: {found}"
+
+
+OVERFLOW_JS = """() => Array.from(document.querySelectorAll('article pre'))
+  .filter(p => p.offsetParent !== null && p.clientWidth > 0)
+  .map(p => ({output: !!p.closest('.cell_output, .output'), over: p.scrollWidth > p.clientWidth + 1,
+              line: p.innerText.split('\\n').reduce((a, b) => a.length >= b.length ? a : b, '').slice(0, 90)}))"""
+
+
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+def test_code_fits_the_column(browser, server: str, language: str) -> None:
+    """At 1280x900 no code input scrolls sideways, and at most 5 % of the outputs do; phone screenshots."""
+    pages = [p for p in CHAPTERS if p.startswith(ZH) == (language == "zh_CN")]
+    inputs, outputs, wide_inputs, wide_outputs = 0, 0, [], []
+    for page_path in pages:
+        page, _problems = _open(browser, server, page_path)
+        for block in page.evaluate(OVERFLOW_JS):
+            if block["output"]:
+                outputs += 1
+                wide_outputs += [(page_path, block["line"])] if block["over"] else []
+            else:
+                inputs += 1
+                wide_inputs += [(page_path, block["line"])] if block["over"] else []
+        page.set_viewport_size({"width": 390, "height": 844})
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"phone-{language}-{Path(page_path).stem}.png"))
+        page.context.close()
+    assert inputs > 100 and outputs > 50, (inputs, outputs)  # the pages were read
+    assert not wide_inputs, f"{len(wide_inputs)} of {inputs} code blocks scroll sideways: {wide_inputs}"
+    assert len(wide_outputs) <= 0.05 * outputs, (
+        f"{len(wide_outputs)} of {outputs} output blocks scroll sideways: {wide_outputs}")
