@@ -57,6 +57,7 @@ import nbformat
 import yaml
 
 from tools import gpu
+from tools.toc import chapter_labels, toc_files
 from tools.i18n import (LANGUAGE, Untranslated, book_i18n, glue_words, page_messages, translate_markdown,
                         ui_messages)
 
@@ -121,18 +122,6 @@ def site_url(root: Path) -> str:
     if not url:
         raise ValueError(f"{root / '_config.yml'} has no html: baseurl: (cross-references link there)")
     return url.rstrip("/") + "/"
-
-
-def toc_files(entry: Any) -> list[str]:
-    """Every ``file:`` in a _toc.yml subtree, in reading order."""
-    if isinstance(entry, list):
-        return [f for item in entry for f in toc_files(item)]
-    if not isinstance(entry, dict):
-        return []
-    files = [entry["file"]] if "file" in entry else []
-    for key in ("parts", "chapters", "sections"):
-        files += toc_files(entry.get(key, []))
-    return files
 
 
 def _is_notebook_source(path: Path) -> bool:
@@ -258,6 +247,9 @@ class SiteIndex:
     numbers: dict[str, str] = field(default_factory=dict)  # figure label -> "Fig. 3.1"
     terms: dict[str, str] = field(default_factory=dict)  # glossary term, lower case -> uri
     downloads: set[str] | None = None  # files under _downloads/ in the built site (None: not checked)
+    #: chapter label -> number, and how the language names a chapter it refers to (book_i18n.CHAPTER_REF)
+    chapters: dict[str, int] = field(default_factory=dict)
+    chapter_ref: str | None = None
 
     @classmethod
     def from_build(cls, root: Path, language: str = "en") -> SiteIndex:
@@ -270,7 +262,8 @@ class SiteIndex:
             raise NotebookError(f"no {inv_path.relative_to(root)}: run `make book` first")
         with inv_path.open("rb") as f:
             inventory = InventoryFile.load(f, "", lambda base, uri: uri)
-        index = cls(site_url(root) + language_folder(language))
+        index = cls(site_url(root) + language_folder(language), chapters=chapter_labels(root),
+                    chapter_ref=book_i18n().CHAPTER_REF.get(language))
         for label, (_, _, uri, title) in inventory.get("std:label", {}).items():
             index.targets[label] = (uri, title)
         for term, (_, _, uri, _) in inventory.get("std:term", {}).items():
@@ -296,6 +289,8 @@ class SiteIndex:
                 raise NotebookError(f"{{numref}} to {label!r}: no figure number on the built page")
             shown = (text or "Fig. %s").replace("%s", number.replace("Fig. ", "").strip())
             shown = shown if text else number
+        elif text is None and self.chapter_ref and label in self.chapters:
+            shown = self.chapter_ref.format(number=self.chapters[label], title=title)
         else:
             shown = text or title
         return f"[{shown}]({self.base}{uri})"
@@ -622,19 +617,36 @@ def without_glue(code: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip("\n")
 
 
-def _answer(code: str, outputs: list, mask: bool = False, ui: Any = str) -> str:
-    """An exercise answer (a ``hide-cell``): its code and text output, collapsed.
+def _answer(code: str, outputs: list, mask: bool = False, ui: Any = str, answer: bool = True) -> str:
+    """A collapsed cell (a ``hide-cell``): its code and text output, collapsed.
 
-    The output is a measurement of the build, like a glued value: ``mask``
-    writes it as :data:`GLUE_MASK`.
+    In the exercises it is an answer ("Show the answer's code"); elsewhere, the
+    code of an aside ("Show the code"). The output is a measurement of the
+    build, like a glued value: ``mask`` writes it as :data:`GLUE_MASK`.
     """
     text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
     text = GLUE_MASK if mask and text.strip() else text
-    summary = ui("Show the answer's code")
+    summary = ui("Show the answer's code") if answer else ui("Show the code")
     shown = f"<details>\n<summary>{summary}</summary>\n\n```python\n{code.strip()}\n```\n"
     if text.strip():
         shown += f"\n{ui('It prints:')}\n\n```text\n{text.rstrip()}\n```\n"
     return shown + "\n</details>"
+
+
+def _exercises_level(markdown: str, level: int) -> int:
+    """The heading level of the Exercises section open after ``markdown`` (0: none), given the one before."""
+    in_code = False
+    for line in markdown.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            in_code = not in_code
+        m = None if in_code else re.match(r"^(#{1,6})\s+(.*)$", line)
+        if m:
+            here = len(m.group(1))
+            if level and here <= level:
+                level = 0
+            if not level and m.group(2).strip().lower().startswith("exercises"):
+                level = here
+    return level
 
 
 def _merged_outputs(outputs: list) -> list:
@@ -665,13 +677,19 @@ def read_source(source: Path) -> nbformat.NotebookNode:
 HIDDEN_TAGS = frozenset({"remove-cell", "remove-input", "hide-input"})
 
 
-def code_cell(cell: Any, tags: set[str]) -> nbformat.NotebookNode | None:
+#: The title Colab shows for a hidden cell (sphinx.po translates it).
+HIDDEN_TITLE = "Hidden set-up and checks (run this cell; double-click to show its code)"
+
+
+def code_cell(cell: Any, tags: set[str], title: str = HIDDEN_TITLE) -> nbformat.NotebookNode | None:
     """The notebook's cell for a chapter code cell: its code less glue, or None when nothing is left.
 
     A cell the page hides (``remove-cell``: set-up, checks) keeps its code, less
-    glue, as a cell marked hidden (``jupyter.source_hidden``): later cells may
-    need what it defines (the DDP chapter's ``EPOCHS``), so the notebook runs
-    top to bottom. A cell that only glues leaves nothing and is left out.
+    glue, as a cell marked hidden: later cells may need what it defines (the DDP
+    chapter's ``EPOCHS``), so the notebook runs top to bottom. JupyterLab (Binder)
+    collapses it by ``jupyter.source_hidden``; Colab by ``cellView: form`` with a
+    first line ``#@title``, which it shows as the cell's title. A cell that only
+    glues leaves nothing and is left out.
     """
     code = without_glue(cell.source)
     if not code.strip():
@@ -679,6 +697,8 @@ def code_cell(cell: Any, tags: set[str]) -> nbformat.NotebookNode | None:
     metadata = {k: v for k, v in cell.metadata.items() if k not in {"mystnb", "tags", "execution"}}
     if tags & HIDDEN_TAGS:
         metadata["jupyter"] = {**metadata.get("jupyter", {}), "source_hidden": True}
+        metadata["cellView"] = "form"
+        code = f"#@title {title}\n{code}"
     return nbformat.v4.new_code_cell(code, metadata=metadata)
 
 
@@ -704,16 +724,19 @@ def build_notebook(root: Path, name: str, source: Path, site: SiteIndex | None =
     first = nbformat.v4.new_code_cell(install_cell(url, commit or package_commit(root)))
     first.metadata["tags"] = ["blitz-install"]
     cells = [first]
-    code_index = 0
+    code_index, exercises = 0, 0  # exercises: the heading level of the Exercises section we are in
     for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            exercises = _exercises_level(cell.source, exercises)
         if cell.cell_type == "code":
             cell_outputs = outputs[code_index] if code_index < len(outputs) else []
             code_index += 1
             tags = _tags(cell)
             if "hide-cell" in tags:
-                cells.append(nbformat.v4.new_markdown_cell(_answer(cell.source, cell_outputs, mask_glue, ctx.ui)))
+                cells.append(nbformat.v4.new_markdown_cell(
+                    _answer(cell.source, cell_outputs, mask_glue, ctx.ui, answer=bool(exercises))))
                 continue
-            new = code_cell(cell, tags)
+            new = code_cell(cell, tags, ctx.ui(HIDDEN_TITLE))
             if new is None:
                 continue
             if source.suffix == ".ipynb":  # a GPU chapter's stored outputs, as its page shows them

@@ -143,6 +143,12 @@ def test_code_cells_are_the_chapters_without_build_plumbing(name: str) -> None:
     assert len(code) == len(expected), f"notebooks/{name}.ipynb is stale: run `make notebooks`"
     for got, (lines, hidden) in zip(code, expected):
         got_lines = got.source.splitlines()
+        if hidden:  # Colab collapses a cell by its form title (cellView), JupyterLab by source_hidden
+            assert got_lines[0].startswith("#@title ") and got.metadata.get("cellView") == "form", (
+                f"{name}: a hidden cell needs a #@title line and cellView: form for Colab:\n{got.source}")
+            got_lines = got_lines[1:]
+        else:
+            assert "cellView" not in got.metadata and not got.source.startswith("#@title"), got.source
         it = iter(lines)
         assert all(any(g == line for line in it) for g in got_lines), f"{name}: a code cell differs:\n{got.source}"
         removed = [line for line in lines if line not in got_lines and line.strip()]

@@ -138,8 +138,13 @@ def test_without_glue_removes_the_import_and_every_glue_statement():
 def test_hidden_cells_keep_their_code_less_glue_and_are_marked_hidden():
     setup = nbformat.v4.new_code_cell("import os\nfrom myst_nb import glue\nEPOCHS = 2\nglue('e', EPOCHS)")
     cell = nbt.code_cell(setup, {"remove-cell"})
-    assert cell.source == "import os\nEPOCHS = 2" and cell.metadata["jupyter"] == {"source_hidden": True}
-    assert "jupyter" not in nbt.code_cell(setup, set()).metadata  # a visible cell stays visible
+    assert cell.source == f"#@title {nbt.HIDDEN_TITLE}\nimport os\nEPOCHS = 2"
+    assert cell.metadata["jupyter"] == {"source_hidden": True}  # JupyterLab collapses it
+    assert cell.metadata["cellView"] == "form"  # Colab too, showing the #@title line
+    assert nbt.code_cell(setup, {"remove-cell"}, "Versteckt").source.startswith("#@title Versteckt\n")
+    visible = nbt.code_cell(setup, set())
+    assert "jupyter" not in visible.metadata and "cellView" not in visible.metadata  # a visible cell stays visible
+    assert "#@title" not in visible.source
     assert nbt.code_cell(nbformat.v4.new_code_cell("glue('a', 1)\nglue('b', 2)"), {"remove-cell"}) is None
 
 
@@ -171,3 +176,13 @@ def test_an_answers_printed_output_is_a_measurement_that_masking_hides():
     masked = nbt._answer("print(ratio)", outputs, mask=True)
     assert f"```text\n{nbt.GLUE_MASK}\n```" in masked and "1.35" not in masked
     assert "It prints" not in nbt._answer("x = 1", [], mask=True)  # nothing printed, nothing to mask
+
+
+def test_a_collapsed_cell_is_an_answer_only_inside_the_exercises():
+    assert nbt._exercises_level("## Exercises\n\n1. Try it.", 0) == 2
+    assert nbt._exercises_level("### Answer 1", 2) == 2  # a sub-heading stays inside
+    assert nbt._exercises_level("## Recap", 2) == 0  # the next section of the same level leaves
+    assert nbt._exercises_level("```python\n# Exercises in a comment\n```", 0) == 0
+    assert "<summary>Show the answer's code</summary>" in nbt._answer("x = 1", [], answer=True)
+    aside = nbt._answer("x = 1", [{"output_type": "stream", "text": "1\n"}], answer=False)
+    assert "<summary>Show the code</summary>" in aside and "x = 1" in aside and "1" in aside
