@@ -469,7 +469,14 @@ def markup_problems(msgid: str, msgstr: str) -> list[str]:
     stray = set(target.stray) - set(source.stray)
     if stray:
         problems.append(f"unparsed markup {sorted(stray)} (CJK punctuation beside ** or a role?)")
+    if TYPED_CHAPTER_NUMBER.search(msgstr):
+        problems.append("a typed chapter number around a chapter reference: the build writes "
+                        "第 N 章（title） itself (book_i18n.NumberedChapterRefs); keep only {ref}`label`")
     return problems
+
+
+#: 第 4 章（{ref}`ch-cifar10`）or 第 4 章 {ref}`ch-cifar10`: the number is the build's job.
+TYPED_CHAPTER_NUMBER = re.compile(r"第\s*\d+\s*章\s*[（(]?\s*\{ref\}`[^`<>]*`")
 
 
 def catalogs() -> dict[str, Path]:

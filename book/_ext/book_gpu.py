@@ -101,12 +101,16 @@ class GpuRuns(SphinxDirective):
         for i, name in enumerate(names):
             para += [nodes.Text(_(", ") if i else ""), self._chapter_link(name)]
         para += nodes.Text(after)
+        para["translatable"] = False  # already in the page's language (sphinx.po); gettext skips it
         return para
 
     def run(self) -> list[nodes.Node]:
         gpu, root = _gpu(self.env.app), Path(self.env.app.confdir)
+        from tools.toc import pages
+
+        order = [page.rsplit("/", 1)[-1] for page in pages(root)]
         ran, not_run = [], []
-        for name in gpu.chapters(root):
+        for name in sorted(gpu.chapters(root), key=lambda n: order.index(n) if n in order else len(order)):
             path = gpu.notebook_path(root, name)
             self.env.note_dependency(str(path))  # the page changes when a chapter is run
             prov = nbformat.read(path, as_version=4).metadata.get(gpu.KEY, {}) if path.is_file() else {}

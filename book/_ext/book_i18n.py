@@ -201,6 +201,46 @@ class TranslateAltText(SphinxPostTransform):
                 image["alt"] = catalog[("alt", alt)]
 
 
+#: How a Chinese page names a chapter it refers to: its number, then its title.
+CHAPTER_REF = {"zh_CN": "第 {number} 章（{title}）"}
+
+
+def chapter_number(env: Any, docname: str) -> int | None:
+    """The number Jupyter Book gives chapter ``docname`` in the table of contents (None: unnumbered)."""
+    number = env.toc_secnumbers.get(docname, {}).get("")
+    return number[0] if number and len(number) == 1 else None
+
+
+class NumberedChapterRefs(SphinxPostTransform):
+    """In Chinese, a reference to a chapter reads 第 4 章（在 CPU 上训练分类器）, not the bare title.
+
+    Chapter titles are verb phrases ("Training a classifier on the CPU"); in a
+    Chinese sentence the bare title reads as a clause. A ``{ref}`` without text
+    of its own to a chapter's label (the label of the page's title) gets the
+    chapter's number around its title, so no translation types a number. Runs
+    before Sphinx resolves references (priority 10); ``tools.i18n check``
+    rejects a typed 第 N 章 around a chapter reference.
+    """
+
+    default_priority = 5
+
+    def run(self, **kwargs: Any) -> None:
+        template = CHAPTER_REF.get(self.config.language or "")
+        if template is None:
+            return
+        labels = self.env.get_domain("std").labels
+        for xref in self.document.findall(addnodes.pending_xref):
+            if xref.get("reftype") != "ref" or xref.get("refexplicit") or xref["reftarget"] not in labels:
+                continue
+            docname, _labelid, title = labels[xref["reftarget"]]
+            number = chapter_number(self.env, docname)
+            if number is None or docname not in self.env.titles or title != self.env.titles[docname].astext():
+                continue  # not a chapter's title: a section, an appendix
+            text = template.format(number=number, title=title)
+            xref["refexplicit"] = True
+            xref.replace(xref[0], nodes.inline(text, text, classes=xref[0].get("classes", [])))
+
+
 def _translating(retrieve: Any) -> Any:
     def retrieve_glue_data(document: nodes.document, key: str) -> Any:
         return translate_glued(retrieve(document, key), document, key)
@@ -219,4 +259,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     myst_nb.sphinx_.Parser.parse = lend_renderer
     app.add_transform(TranslateCaptions)
     app.add_post_transform(TranslateAltText)
+    app.add_post_transform(NumberedChapterRefs)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

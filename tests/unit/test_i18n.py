@@ -252,9 +252,40 @@ def _translated_in(path: Path, function: str) -> set[str]:
 
 
 @pytest.mark.parametrize("path, function", [
-    ("book/_ext/book_site.py", "_"), ("book/_ext/book_gpu.py", "_"), ("tools/notebooks.py", "ui")])
+    ("book/_ext/book_site.py", "_"), ("book/_ext/book_gpu.py", "_"), ("book/_ext/book_times.py", "_"),
+    ("tools/notebooks.py", "ui")])
 def test_every_string_the_code_translates_reaches_the_catalogue(path: str, function: str) -> None:
     used = _translated_in(ROOT / path, function)
     assert used, f"{path}: no {function}(...) call found"
     missing = used - _ui_strings()
     assert not missing, f"add to book/_templates/ui-strings.html: {sorted(missing)}"
+
+
+def test_a_typed_chapter_number_around_a_reference_is_rejected():
+    """The Chinese build numbers chapter references itself (book_i18n.NumberedChapterRefs)."""
+    english = "In {ref}`ch-cifar10`, we trained."
+    assert i18n.markup_problems(english, "在 {ref}`ch-cifar10` 中，我们训练了。") == []
+    for typed in ("在第 4 章（{ref}`ch-cifar10`）中，我们训练了。", "见第4章 {ref}`ch-cifar10`。"):
+        assert any("typed chapter number" in p for p in i18n.markup_problems(english, typed)), typed
+    # A reference with its own text is not numbered by the build: a number there is the translator's.
+    assert i18n.markup_problems("See {ref}`the next chapter <ch-gpu>`.", "见{ref}`第 5 章 <ch-gpu>`。") == []
+
+
+def test_chapter_labels_number_the_numbered_parts_in_one_sequence():
+    from tools import toc
+
+    labels = toc.chapter_labels()
+    assert list(labels.values()) == list(range(1, len(labels) + 1))
+    assert labels["ch-tensors"] == 1 and labels["ch-cifar10"] == 4 and labels["ch-cpu-time"] == 6
+    assert not any(label.startswith("app") for label in labels)  # appendices are not numbered
+
+
+def test_the_chinese_chapter_reference_reads_number_then_title():
+    ext = i18n.book_i18n()
+    assert ext.CHAPTER_REF["zh_CN"].format(number=4, title="在 CPU 上训练分类器") == "第 4 章（在 CPU 上训练分类器）"
+    from tools.notebooks import SiteIndex
+
+    site = SiteIndex("https://x/zh_CN/", targets={"ch-cifar10": ("book/cifar10_cpu.html#ch-cifar10", "训练")},
+                     chapters={"ch-cifar10": 4}, chapter_ref=ext.CHAPTER_REF["zh_CN"])
+    assert site.link("ch-cifar10", None) == "[第 4 章（训练）](https://x/zh_CN/book/cifar10_cpu.html#ch-cifar10)"
+    assert site.link("ch-cifar10", "上一章") == "[上一章](https://x/zh_CN/book/cifar10_cpu.html#ch-cifar10)"
