@@ -1,17 +1,17 @@
-"""Training CIFAR-10 fast on one GPU: the recipe of {ref}`ch-fast`, one switch per idea.
+"""Training CIFAR-10 fast on one GPU, one switch per idea: the recipe of chapter 7, Going fast on a GPU.
 
 ``FastConfig`` holds every choice the chapter turns on one at a time: batch
 size and learning rate, where the data lives (a DataLoader or the GPU),
-augmentation, ``channels_last``, mixed precision, the network, the
-learning-rate schedule, label smoothing, ``torch.compile`` and test-time
-augmentation. ``RECIPE`` is the final recipe with all of them on.
+augmentation, ``channels_last``, mixed precision, the network, weight decay
+and Nesterov momentum, the learning-rate schedule and its peak, label
+smoothing, ``torch.compile`` and test-time augmentation. ``RECIPE`` is the final recipe with all of them on.
 
 Ideas from David Page, "How to Train Your ResNet" (2018), and Keller Jordan,
 "94% on CIFAR-10 in 3.29 seconds on a single GPU" (arXiv:2404.00498); the code
 is our own. Timing follows the GPU's clock: CUDA events around each epoch,
 compilation and warm-up excluded (``warm_up`` reports them separately).
 
-Introduced in {ref}`ch-fast`.
+Introduced in chapter 7, Going fast on a GPU.
 """
 from __future__ import annotations
 
@@ -82,11 +82,12 @@ def half_precision(device: torch.device) -> Literal["fp32", "bf16", "fp16"]:
     """The 16-bit autocast format this device trains fastest in.
 
     ``bf16`` on GPUs of compute capability 8.0 or newer (A100, H100, RTX 30xx
-    on), which compute it on their Tensor Cores; ``fp16`` below 8.0 (the T4 of
-    Colab's free tier, a V100), which have float16 Tensor Cores but no
-    bfloat16 arithmetic (:func:`train` then scales the loss with a
-    ``GradScaler``); ``fp32`` on a CPU, where 16-bit autocast is slower.
-    Introduced in {ref}`ch-fast`.
+    on), which have bfloat16 Tensor Cores; ``fp16`` below 8.0 (the T4 of
+    Colab's free tier, a V100), which have float16 Tensor Cores only: PyTorch
+    runs bfloat16 there too, but emulated and slowly (:func:`train` then
+    scales the loss with a ``GradScaler``); ``fp32`` on a CPU, where 16-bit
+    autocast is seldom faster.
+    Introduced in chapter 7, Going fast on a GPU.
     """
     if device.type != "cuda":
         return "fp32"
@@ -143,14 +144,20 @@ def prepare(x: torch.Tensor, data: FastData, channels_last: bool) -> torch.Tenso
 
 
 def build(cfg: FastConfig, device: torch.device) -> nn.Module:
-    """The network of ``cfg`` on ``device``, in channels_last and compiled if asked."""
+    """The network of ``cfg`` on ``device``, in channels_last and compiled if asked.
+
+    ``dynamic=False``: kernels for the exact shapes seen (one training and one
+    test batch size), never kernels generalised to any batch size, which
+    torch.compile would otherwise make once it has seen two batch sizes.
+    """
     net = FastNet(cfg.widths) if cfg.model == "fastnet" else LeNet(in_channels=3)
     net = net.to(device, memory_format=torch.channels_last if cfg.channels_last else torch.contiguous_format)
-    return torch.compile(net) if cfg.compile else net
+    return torch.compile(net, dynamic=False) if cfg.compile else net
 
 
 def _loader(data: FastData, cfg: FastConfig, seed: int) -> DataLoader:
-    """The blitz way: normalised float images in CPU memory, batched by a DataLoader (no workers)."""
+    """Chapter 5's way without its per-image PIL work: images normalised once into one float32
+    tensor in CPU memory, picked and stacked by a DataLoader (no workers), each batch then copied."""
     cpu = TensorDataset(prepare(data.train_x, data, False).cpu(), data.train_y.cpu())
     return DataLoader(cpu, batch_size=cfg.batch_size, shuffle=True, drop_last=True,
                       generator=torch.Generator().manual_seed(seed))

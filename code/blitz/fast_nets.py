@@ -9,7 +9,7 @@ BatchNorm (Ioffe & Szegedy, 2015) after every convolution is what lets it
 train at a high learning rate. Plain convolutions, pooling and BatchNorm are
 the operations GPUs (and ``channels_last``) handle best.
 
-Introduced in {ref}`ch-fast`.
+Introduced in chapter 7, Going fast on a GPU.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ class FastNet(nn.Module):
     picture goes 32 -> 16 -> 8 -> 4 while the channels go
     ``stem -> widths[0] -> widths[1] -> widths[2]``.
 
-    Introduced in {ref}`ch-fast`.
+    Introduced in chapter 7, Going fast on a GPU.
     """
 
     def __init__(self, widths: tuple[int, int, int] = (64, 256, 256), stem: int = 32,

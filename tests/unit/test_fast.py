@@ -131,7 +131,7 @@ def test_prepare_standardises_each_channel():
 
 @pytest.mark.parametrize("capability, expected", [((7, 5), "fp16"), ((7, 0), "fp16"), ((8, 0), "bf16"), ((9, 0), "bf16")])
 def test_half_precision_follows_the_compute_capability(monkeypatch, capability, expected):
-    """A T4 (7.5) has no bfloat16 arithmetic: fp16 with a GradScaler there; bf16 from 8.0 on."""
+    """A T4 (7.5) has no bfloat16 Tensor Cores: fp16 with a GradScaler there; bf16 from 8.0 on."""
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
     assert fast.half_precision(torch.device("cuda")) == expected
     assert fast.half_precision(torch.device("cpu")) == "fp32"
