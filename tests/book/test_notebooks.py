@@ -202,15 +202,18 @@ def _included_objects(name: str) -> list[tuple[Path, dict[str, str]]]:
 
 
 def _object_source(path: Path, options: dict[str, str]) -> str:
-    """The text a literalinclude shows, found independently of Sphinx (ast for :pyobject:)."""
-    text = path.read_text(encoding="utf-8")
+    """The text a literalinclude shows, found independently of Sphinx (ast for :pyobject:).
+
+    As Sphinx does, ``:pyobject:`` picks the object first, then ``:start-at:``
+    and ``:end-at:`` cut within it.
+    """
+    lines = path.read_text(encoding="utf-8").splitlines()
     if "pyobject" in options:
-        node = next(n for n in ast.walk(ast.parse(text))
+        node = next(n for n in ast.walk(ast.parse("\n".join(lines)))
                     if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
                     and n.name == options["pyobject"])
         start = min([node.lineno] + [d.lineno for d in node.decorator_list])
-        return "\n".join(text.splitlines()[start - 1:node.end_lineno])
-    lines = text.splitlines()
+        lines = lines[start - 1:node.end_lineno]
     start = next(i for i, ln in enumerate(lines) if options.get("start-at", "") in ln)
     end = next(i for i, ln in enumerate(lines) if i >= start and options.get("end-at", "\0") in ln) \
         if "end-at" in options else len(lines) - 1

@@ -176,8 +176,8 @@ def test_chapter_launch_links_and_screenshots(browser, server: str, page_path: s
         # Previous/next navigation and a numbered title ("2. Autograd ...").
         assert page.locator("a.left-prev").count() == 1 and page.locator("a.right-next").count() == 1
         assert re.match(r"\d+\. ", page.locator("article h1").first.inner_text())
-        if page.locator(".math").count():  # the bundled MathJax typeset the formulas
-            page.wait_for_selector("mjx-container", timeout=30_000)
+        if page.locator(".math").count():  # the bundled MathJax typeset the formulas (some in closed asides)
+            page.wait_for_selector("mjx-container", state="attached", timeout=30_000)
         problems += _axe(page)  # light and dark: contrast differs
         page.context.close()
         assert not problems, "\n".join(problems)
