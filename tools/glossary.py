@@ -1,4 +1,4 @@
-"""Link every chapter's first use of each glossary term to the glossary (Appendix B).
+"""Link every chapter's first use of each glossary term to the glossary (Appendix C).
 
 The glossary (``book/glossary.md``) promises that "chapters link a term here
 the first time they use it". This tool keeps that promise mechanically:

@@ -67,8 +67,9 @@ def test_pdf_has_every_chapter_and_the_chinese_text(pdf_text: str) -> None:
 
 
 def test_pdf_appendices_are_lettered(pdf_text: str) -> None:
-    """Appendix A, B, C, not "Chapter 9"; and the title is not repeated after the letter."""
-    for letter, title in (("A", "Errata of the original"), ("B", "English–Chinese glossary"), ("C", "References")):
+    """Appendix A, B, C, D, not "Chapter 9"; and the title is not repeated after the letter."""
+    for letter, title in (("A", "Errata of the original"), ("B", "When things go wrong"),
+                          ("C", "English–Chinese glossary"), ("D", "References")):
         assert f"Appendix {letter}. {title}" in pdf_text, letter
     assert "Appendix A: errata" not in pdf_text.split("Appendix A. Errata of the original", 1)[1][:200]
 
@@ -87,7 +88,7 @@ def test_pdf_title_page_and_size(pdf_text: str) -> None:
 def test_pdf_has_the_code_the_outputs_and_the_bibliography(pdf_text: str) -> None:
     assert "import torch" in pdf_text
     assert "tensor([[" in pdf_text  # an executed output
-    assert "Alex Krizhevsky. Learning multiple layers of features from tiny images." in pdf_text  # Appendix C
+    assert "Alex Krizhevsky. Learning multiple layers of features from tiny images." in pdf_text  # Appendix D
 
 
 def test_site_downloads_are_the_built_ones() -> None:

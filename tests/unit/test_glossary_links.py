@@ -1,4 +1,4 @@
-"""tools.glossary: every chapter links its first use of each glossary term (Appendix B)."""
+"""tools.glossary: every chapter links its first use of each glossary term (Appendix C)."""
 from __future__ import annotations
 
 from pathlib import Path
