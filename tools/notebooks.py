@@ -185,17 +185,31 @@ def package_matches(root: Path, commit: str) -> bool:
     return diff.returncode == 0 and not untracked.stdout.strip()
 
 
+def torch_floor(root: Path) -> tuple[int, int]:
+    """The oldest torch (major, minor) the package declares (pyproject.toml), tested weekly."""
+    from tools.torch_versions import floors
+
+    major, minor = floors(root / "pyproject.toml")["torch"].split(".")[:2]
+    return int(major), int(minor)
+
+
 def install_cell(url: str, commit: str) -> str:
     """The first cell of every notebook: install ``blitz`` at ``commit`` unless it is importable.
 
     pip keeps an installed torch/torchvision that satisfies the package's
-    requirements (Colab's), so nothing large is downloaded. ``BLITZ_SOURCE``
+    requirements (Colab's), so nothing large is downloaded. A torch older than
+    the package's floor stops the cell with one line saying which is needed,
+    before pip would download a new one (or a chapter fail later). ``BLITZ_SOURCE``
     lets a test install from a local checkout instead of GitHub.
     """
+    floor = torch_floor(Path(__file__).resolve().parents[1])
     return f"""\
 # Installs the book's package `blitz` at commit {commit[:12]} (the code shown here) unless present; keeps your torch.
 import importlib.util, os, subprocess, sys
+import torch
 
+if tuple(int(n) for n in torch.__version__.split("+")[0].split(".")[:2]) < {floor}:
+    raise SystemExit(f"This book needs torch >= {floor[0]}.{floor[1]}; this runtime has {{torch.__version__}}.")
 if importlib.util.find_spec("blitz") is None:
     source = os.environ.get("BLITZ_SOURCE", "git+{url}@{commit}")
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
@@ -695,6 +709,8 @@ def code_cell(cell: Any, tags: set[str], title: str = HIDDEN_TITLE) -> nbformat.
     if not code.strip():
         return None
     metadata = {k: v for k, v in cell.metadata.items() if k not in {"mystnb", "tags", "execution"}}
+    if "raises-exception" in tags:  # an error shown on purpose (the errors appendix): Jupyter runs on past it
+        metadata["tags"] = ["raises-exception"]
     if tags & HIDDEN_TAGS:
         metadata["jupyter"] = {**metadata.get("jupyter", {}), "source_hidden": True}
         metadata["cellView"] = "form"

@@ -48,7 +48,8 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 KERNEL = "blitz-smoke"
 #: What Colab preinstalls that the chapters use (plus Jupyter's kernel); no documentation toolchain.
-COLAB = ("torch", "torchvision", "numpy", "matplotlib", "pillow", "ipykernel")
+#: setuptools too: torch.compile's inductor imports it, and older torch releases (2.4) do not require it.
+COLAB = ("torch", "torchvision", "numpy", "matplotlib", "pillow", "ipykernel", "setuptools")
 #: Must not import in the smoke venv.
 ABSENT = ("sphinx", "myst_nb", "myst_parser", "jupytext", "jupyter_book", "jupyter_cache", "blitz")
 #: The peak memory the kernel may reach at full scale (Binder's cap is 2 GB).
@@ -171,8 +172,11 @@ def test_notebook_runs(notebook: Path, smoke_env: dict[str, str], tmp_path: Path
     client = NotebookClient(nb, kernel_name=KERNEL, timeout=1800,
                             resources={"metadata": {"path": str(tmp_path)}})
     client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
-    assert not errors
+    # Only a cell tagged raises-exception (an error the errors appendix shows on purpose) may raise,
+    # and it must: nbclient runs on past it, as Jupyter does.
+    for cell in (c for c in nb.cells if c.cell_type == "code"):
+        raised = any(o.output_type == "error" for o in cell.outputs)
+        assert raised == ("raises-exception" in cell.metadata.get("tags", [])), cell.source[:200]
     assert "import myst_nb" not in "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     peak = int(re.search(r"peak RSS: (\d+) MB", nb.cells[-1].outputs[0]["text"]).group(1))
     scale = "smoke scale" if smoke_env["BLITZ_SMOKE"] == "1" else "full scale"

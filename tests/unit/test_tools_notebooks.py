@@ -186,3 +186,29 @@ def test_a_collapsed_cell_is_an_answer_only_inside_the_exercises():
     assert "<summary>Show the answer's code</summary>" in nbt._answer("x = 1", [], answer=True)
     aside = nbt._answer("x = 1", [{"output_type": "stream", "text": "1\n"}], answer=False)
     assert "<summary>Show the code</summary>" in aside and "x = 1" in aside and "1" in aside
+
+
+def test_install_cell_stops_at_once_on_a_torch_older_than_the_floor(tmp_path):
+    """A reader's old torch gets one line naming the version needed, before pip downloads anything."""
+    import subprocess
+    import sys
+
+    from tools import torch_versions
+
+    cell = nbt.install_cell("https://github.com/o/r", "a" * 40)
+    check = cell.split("if importlib.util.find_spec")[0]  # everything before the install itself
+    floor = torch_versions.floors()["torch"]
+    for version, stops in (("2.3.1+cu121", True), ("1.13.0", True), (f"{floor}.0", False), ("2.14.1", False)):
+        (tmp_path / "torch.py").write_text(f"__version__ = {version!r}\n")  # a stand-in torch
+        run = subprocess.run([sys.executable, "-c", check], cwd=tmp_path, capture_output=True, text=True,
+                             env={"PYTHONPATH": str(tmp_path)})
+        assert (run.returncode != 0) == stops, (version, run.stderr)
+        if stops:
+            assert f"needs torch >= {'.'.join(floor.split('.')[:2])}" in run.stderr and version in run.stderr
+
+
+def test_a_cell_that_raises_on_purpose_keeps_its_tag():
+    cell = nbt.code_cell(nbformat.v4.new_code_cell("1 / 0", metadata={"tags": ["raises-exception"]}),
+                         {"raises-exception"})
+    assert cell.metadata["tags"] == ["raises-exception"] and "jupyter" not in cell.metadata
+    assert "tags" not in nbt.code_cell(nbformat.v4.new_code_cell("1"), set()).metadata
