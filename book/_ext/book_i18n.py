@@ -247,7 +247,14 @@ def _translating(retrieve: Any) -> Any:
     return retrieve_glue_data
 
 
+def tag_language(app: Sphinx, config: Any) -> None:
+    """Tag a translation's build with its language, so that ``{only} zh_CN`` shows a note there only."""
+    if config.language and config.language != "en":
+        app.tags.add(config.language)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("config-inited", tag_language)
     import myst_nb.ext.glue.directives
     import myst_nb.ext.glue.roles
     import myst_nb.ext.glue.utils

@@ -59,3 +59,11 @@ def test_chinese_pages_number_the_chapters_they_refer_to() -> None:
     assert re.search(r"第 4 章（[^）]*CPU[^）]*）", _text(page)), "a bare chapter title on the Chinese cpu_time page"
     english = _text((HTML / "book" / "cpu_time.html").read_text(encoding="utf-8"))
     assert "第 4 章" not in english and "Chapter 4 (" not in english  # English keeps the bare title
+
+
+def test_the_chinese_landing_page_says_what_the_chinese_edition_is() -> None:
+    chinese = _text((HTML / "zh_CN" / "book" / "intro.html").read_text(encoding="utf-8"))
+    english = _text((HTML / "book" / "intro.html").read_text(encoding="utf-8"))
+    assert "关于中文版" in chinese and "译自英文版" in chinese
+    assert "英文译本" not in chinese  # not "this is the English translation" on the Chinese site
+    assert "About the Chinese edition" not in english and "关于中文版" not in english
