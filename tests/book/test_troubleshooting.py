@@ -86,7 +86,7 @@ def _quotes(nb: nbformat.NotebookNode) -> list[str]:
     quotes = []
     for heading, text in _entries(nb):
         quotes += [_squash(q) for q in QUOTED.findall(_squash(text))]
-        for quote in re.findall(r'"([^"]+)"', heading):
+        for quote in re.findall(r'^[`"]([^`"]+)[`"]', heading):  # a heading that opens with a message
             quotes += [_squash(part) for part in quote.split("…") if part.strip()]
     return quotes
 

@@ -175,7 +175,8 @@ def test_chapter_launch_links_and_screenshots(browser, server: str, page_path: s
         hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
         # Previous/next navigation and a numbered title ("2. Autograd ...").
         assert page.locator("a.left-prev").count() == 1 and page.locator("a.right-next").count() == 1
-        assert re.match(r"\d+\. ", page.locator("article h1").first.inner_text())
+        title = page.locator("article h1").first.inner_text()
+        assert re.match(r"\d+\. |Appendix [A-Z]: |附录 [A-Z]：", title), title  # a chapter's number or an appendix's letter
         if page.locator(".math").count():  # the bundled MathJax typeset the formulas (some in closed asides)
             page.wait_for_selector("mjx-container", state="attached", timeout=30_000)
         problems += _axe(page)  # light and dark: contrast differs
