@@ -84,9 +84,10 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
-def _open(browser, server: str, page_path: str, color_scheme: str = "light"):
+def _open(browser, server: str, page_path: str, color_scheme: str = "light",
+          viewport: tuple[int, int] = (1280, 900)):
     """Load a page and return (page, problems): console errors, failed or external requests."""
-    context = browser.new_context(color_scheme=color_scheme, viewport={"width": 1280, "height": 900})
+    context = browser.new_context(color_scheme=color_scheme, viewport={"width": viewport[0], "height": viewport[1]})
     page = context.new_page()
     problems: list[str] = []
 
@@ -290,10 +291,11 @@ def test_code_fits_the_column(browser, server: str, language: str) -> None:
             else:
                 inputs += 1
                 wide_inputs += [(page_path, block["line"])] if block["over"] else []
-        page.set_viewport_size({"width": 390, "height": 844})
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"phone-{language}-{Path(page_path).stem}.png"))
         page.context.close()
+        phone, _problems = _open(browser, server, page_path, viewport=(390, 844))  # laid out as on a phone
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        phone.screenshot(path=str(SHOTS / f"phone-{language}-{Path(page_path).stem}.png"))
+        phone.context.close()
     assert inputs > 100 and outputs > 50, (inputs, outputs)  # the pages were read
     assert not wide_inputs, f"{len(wide_inputs)} of {inputs} code blocks scroll sideways: {wide_inputs}"
     assert len(wide_outputs) <= 0.05 * outputs, (
