@@ -131,6 +131,12 @@ def run(root: Path, name: str, out: Path, facts: dict) -> Path:
     return out / f"{name}.ipynb"
 
 
+def provenance(root: Path, name: str) -> dict:
+    """The provenance stored in chapter ``name``'s notebook (``{}`` when there is no notebook yet)."""
+    path = notebook_path(root, name)
+    return nbformat.read(path, as_version=4).metadata.get(KEY, {}) if path.is_file() else {}
+
+
 def state(root: Path, name: str) -> State:
     """Compare chapter ``name``'s stored notebook with its source and the package code."""
     path, src = notebook_path(root, name), source(root, name)

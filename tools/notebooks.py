@@ -58,6 +58,7 @@ import yaml
 
 from tools import gpu
 from tools.toc import chapter_labels, toc_files
+from tools.wordcount import exercises_level
 from tools.i18n import (LANGUAGE, Untranslated, book_i18n, glue_words, page_messages, translate_markdown,
                         ui_messages)
 
@@ -655,11 +656,7 @@ def _exercises_level(markdown: str, level: int) -> int:
             in_code = not in_code
         m = None if in_code else re.match(r"^(#{1,6})\s+(.*)$", line)
         if m:
-            here = len(m.group(1))
-            if level and here <= level:
-                level = 0
-            if not level and m.group(2).strip().lower().startswith("exercises"):
-                level = here
+            level = exercises_level(level, len(m.group(1)), m.group(2))
     return level
 
 

@@ -127,16 +127,26 @@ def _walk(text: str) -> Iterator[tuple[str, str, list[str]]]:
             continue
         h = _HEADING.match(stripped)
         if h and not stack:
-            level = len(h.group("hashes"))
-            if skip_level and level <= skip_level:
-                skip_level = 0
-            if not skip_level and h.group("title").strip().lower().startswith("exercises"):
-                skip_level = level
+            skip_level = exercises_level(skip_level, len(h.group("hashes")), h.group("title"))
         hidden = bool(skip_level or (stack and stack[-1][1]))
         if (not hidden and stripped and stripped != "+++" and not stripped.startswith("%")
                 and not re.fullmatch(r"\(.+\)=", stripped)):
             yield "prose", stripped, []
         i += 1
+
+
+def exercises_level(level: int, heading_level: int, title: str) -> int:
+    """The heading level of the Exercises section open after a heading (0: none), given the one before.
+
+    The section starts at a heading whose title starts with "Exercises" and
+    ends at the next heading of the same or a higher level (a "Recap" after it
+    is not an exercise). tools.notebooks uses the same rule.
+    """
+    if level and heading_level <= level:
+        level = 0
+    if not level and title.strip().lower().startswith("exercises"):
+        level = heading_level
+    return level
 
 
 def prose_lines(text: str) -> list[str]:

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import nbformat
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
@@ -74,7 +73,7 @@ def add_note(app: Sphinx, doctree: nodes.document) -> None:
         return
     for module in gpu.deps.modules(gpu.codes(gpu.source(root, name)), root / "code" / "blitz").values():
         app.env.note_dependency(str(module))  # read the page again when package code changes
-    prov = nbformat.read(path, as_version=4).metadata.get(gpu.KEY, {})
+    prov = gpu.provenance(root, name)
     at = section.first_child_matching_class(nodes.title)
     section[at + 1:at + 1] = notes(prov, gpu.state(root, name).changed, gpu.PENDING_TEXT)
 
@@ -108,13 +107,11 @@ class GpuRuns(SphinxDirective):
         gpu, root = _gpu(self.env.app), Path(self.env.app.confdir)
         from tools.toc import pages
 
-        order = [page.rsplit("/", 1)[-1] for page in pages(root)]
         ran, not_run = [], []
-        for name in sorted(gpu.chapters(root), key=lambda n: order.index(n) if n in order else len(order)):
-            path = gpu.notebook_path(root, name)
-            self.env.note_dependency(str(path))  # the page changes when a chapter is run
-            prov = nbformat.read(path, as_version=4).metadata.get(gpu.KEY, {}) if path.is_file() else {}
-            (ran if prov.get("status") == "executed" else not_run).append(name)
+        in_order = [page.rsplit("/", 1)[-1] for page in pages(root)]  # the GPU chapters as the book orders them
+        for name in (n for n in in_order if n in gpu.chapters(root)):
+            self.env.note_dependency(str(gpu.notebook_path(root, name)))  # the page changes when a chapter is run
+            (ran if gpu.provenance(root, name).get("status") == "executed" else not_run).append(name)
         return [self._sentence(t, names) for t, names in ((WERE_RUN, ran), (NOT_RUN, not_run)) if names]
 
 

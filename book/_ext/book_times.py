@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import nbformat
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.locale import _
@@ -46,8 +45,7 @@ def run_time(app: Sphinx, docname: str) -> str | None:
     gpu, _wordcount = _tools(app)
     name = Path(docname).name
     if name in gpu.chapters(Path(app.confdir)):
-        path = gpu.notebook_path(Path(app.confdir), name)
-        prov = nbformat.read(path, as_version=4).metadata.get(gpu.KEY, {}) if path.is_file() else {}
+        prov = gpu.provenance(Path(app.confdir), name)
         if prov.get("status") != "executed":
             return _(NOT_RUN)
         return _(RAN_GPU).format(seconds=prov.get("seconds", "?"), gpu=prov.get("gpu", "GPU"))

@@ -18,16 +18,10 @@ MENTION = re.compile(r"\bchapters? (\d+), ([A-Z][^.;:()\n]*(?:\n\s*[^.;:()\n]+)*
 
 
 def numbered_chapters() -> dict[int, str]:
-    """Chapter number -> title, numbered across the numbered parts as Jupyter Book does."""
-    titles, n = {}, 0
-    for part in toc.load(ROOT)["parts"]:
-        if not part.get("numbered"):
-            continue
-        for chapter in part["chapters"]:
-            n += 1
-            text = wordcount.page_source(ROOT, chapter["file"]).read_text(encoding="utf-8")
-            titles[n] = re.search(r"^# (.+)$", text, re.M).group(1).strip()
-    return titles
+    """Chapter number -> title, numbered across the numbered parts as Jupyter Book does (tools.toc)."""
+    return {n: re.search(r"^# (.+)$", wordcount.page_source(ROOT, file).read_text(encoding="utf-8"),
+                         re.M).group(1).strip()
+            for n, file in enumerate(toc.chapters(ROOT), start=1)}
 
 
 def test_no_myst_role_in_the_package() -> None:
