@@ -59,8 +59,8 @@ import yaml
 from tools import gpu
 from tools.toc import chapter_labels, toc_files
 from tools.wordcount import exercises_level
-from tools.i18n import (LANGUAGE, Untranslated, book_i18n, glue_words, page_messages, translate_markdown,
-                        ui_messages)
+from tools.i18n import (LANGUAGE, Untranslated, book_extension, book_i18n, comment_words, glue_words,
+                        page_messages, translate_markdown, ui_messages)
 
 #: The folder, relative to the repository root, that holds the generated notebooks.
 NOTEBOOK_DIR = "notebooks"
@@ -388,6 +388,18 @@ class Context:
     words: dict[tuple[str, str], str] = field(default_factory=dict)
     #: The notebooks' own strings in that language (sphinx.po: "Show the answer's code").
     ui_strings: dict[str, str] = field(default_factory=dict)
+    #: Code comments' translations (comments.po: English comment -> translation).
+    comments: dict[str, str] = field(default_factory=dict)
+
+    def code(self, source: str) -> str:
+        """A code cell's source with its comments in the notebook's language (book_comments)."""
+        if self.language == "en":
+            return source
+        try:
+            return book_extension("book_comments").translate(source, self.comments, strict=True)
+        except KeyError as err:
+            raise NotebookError(f"{self.name}: no {self.language} translation of the code comment "
+                                f"{err.args[0][:80]!r} (run make translations, translate, then make book)") from None
 
     def translate(self, text: str) -> str:
         """Prose in the notebook's language (tools.i18n.translate_markdown); English as it is."""
@@ -733,6 +745,7 @@ def build_notebook(root: Path, name: str, source: Path, site: SiteIndex | None =
         ctx.messages = page_messages(f"book/{name}", language)
         ctx.words = glue_words(language)
         ctx.ui_strings = ui_messages(language)
+        ctx.comments = comment_words(language)
     url, _ = repository(root)
     first = nbformat.v4.new_code_cell(install_cell(url, commit or package_commit(root)))
     first.metadata["tags"] = ["blitz-install"]
@@ -745,6 +758,7 @@ def build_notebook(root: Path, name: str, source: Path, site: SiteIndex | None =
             cell_outputs = outputs[code_index] if code_index < len(outputs) else []
             code_index += 1
             tags = _tags(cell)
+            cell = nbformat.from_dict({**cell, "source": ctx.code(cell.source)})
             if "hide-cell" in tags:
                 cells.append(nbformat.v4.new_markdown_cell(
                     _answer(cell.source, cell_outputs, mask_glue, ctx.ui, answer=bool(exercises))))
