@@ -147,11 +147,13 @@ def extract(outdir: Path) -> int:
 
     Sphinx's gettext builder writes one ``<docname>.pot`` per page (prose) and
     ``sphinx.pot`` (the templates' strings); :func:`write_glue_template` adds
-    ``glue.pot``, the words that chapters glue into their prose.
+    ``glue.pot``, the words that chapters glue into their prose, and
+    :func:`write_comment_template` ``comments.pot``, the comments of their code cells.
     """
     status = sphinx_build("gettext", outdir, "en", BUILD / ".doctrees-gettext")
     if status == 0:
         write_glue_template(outdir / f"{GLUE_DOMAIN}.pot")
+        write_comment_template(outdir / f"{COMMENT_DOMAIN}.pot")
     return status
 
 
@@ -277,6 +279,54 @@ def write_glue_template(path: Path) -> None:
         write_po(handle, catalog, omit_header=False, width=76)
 
 
+#: The catalogue of code comments (``comments.po``), read by book/_ext/book_comments.py.
+COMMENT_DOMAIN = "comments"
+
+
+def code_comments(source: str) -> list[tuple[str, str]]:
+    """(comment, the code line it sits on or above) for every comment a chapter's code cells translate."""
+    import jupytext
+
+    comments = book_extension("book_comments")
+    found = []
+    for cell in jupytext.reads(source, fmt="md:myst").cells:
+        if cell.cell_type != "code":
+            continue
+        lines = cell.source.split("\n")
+        for message in comments.messages(cell.source):
+            after = [line.strip() for line in lines[message.first:] if line.strip()
+                     and not line.strip().startswith("#")]
+            code = lines[message.first][:message.col].strip() if message.trailing else (after or [""])[0]
+            found.append((message.text, code))
+    return found
+
+
+def write_comment_template(path: Path) -> None:
+    """``comments.pot``: every comment of the chapters' code cells (book/_ext/book_comments.py).
+
+    One entry per distinct comment, whatever page it is on: a comment reads
+    the same everywhere. Each entry names the pages and the line of code the
+    comment explains, for the translator.
+    """
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    from tools.wordcount import page_source
+
+    catalog = Catalog(project="Learn PyTorch in One Hour", charset="utf-8")
+    for file in toc_files():
+        source = page_source(ROOT, file)
+        name = source.relative_to(ROOT).as_posix()
+        for text, code in code_comments(source.read_text(encoding="utf-8")):
+            note = f"in {name}" + (f", on or above: {code[:60]}" if code else "")
+            if text in catalog:
+                catalog[text].auto_comments.append(note)
+            else:
+                catalog.add(text, auto_comments=[note])
+    with path.open("wb") as handle:
+        write_po(handle, catalog, omit_header=False, width=76)
+
+
 def page_source_text(page: str) -> str:
     """The MyST source of a page (``book/tensors``; a GPU chapter's ``book/gpu/<name>.md``)."""
     from tools.wordcount import page_source
@@ -377,14 +427,25 @@ def _translate_block(block: str, messages: dict[str, str]) -> str:
     return lead + "\n".join(out) + trail
 
 
-def book_i18n():
-    """book/_ext/book_i18n.py, the site's extension, whose glued-word translator the notebooks share."""
+def book_extension(name: str):
+    """A module of the site's extensions in book/_ext (``book_i18n``, ``book_comments``),
+    whose translators the notebooks share."""
     import importlib
 
     ext = str(ROOT / "book" / "_ext")
     if ext not in sys.path:
         sys.path.insert(0, ext)
-    return importlib.import_module("book_i18n")
+    return importlib.import_module(name)
+
+
+def book_i18n():
+    """book/_ext/book_i18n.py, the site's extension, whose glued-word translator the notebooks share."""
+    return book_extension("book_i18n")
+
+
+def comment_words(language: str = LANGUAGE) -> dict[str, str]:
+    """English code comment -> translation, from ``comments.po`` (as the site reads it)."""
+    return book_extension("book_comments").catalog_for(language, LOCALES)
 
 
 def glue_words(language: str = LANGUAGE) -> dict[tuple[str, str], str]:
@@ -475,6 +536,60 @@ def markup_problems(msgid: str, msgstr: str) -> list[str]:
     return problems
 
 
+#: What a code comment's translation must keep: calls, attributes, names_with_underscores,
+#: keyword=values and numbers (``root='./data'``, ``x.view(-1, 8)``, ``4``).
+CODE_IN_COMMENT = re.compile(r"\w[\w.]*\([^()]*\)|\w+(?:\.\w+)+|\w*_\w+|\w+=[^\s，。；：）]+|\d+(?:\.\d+)?",
+                             re.ASCII)
+
+
+def comment_problems(msgid: str, msgstr: str) -> list[str]:
+    """How a code comment's translation fails to keep the code and numbers it names."""
+    from collections import Counter
+
+    want = Counter(t for t in CODE_IN_COMMENT.findall(msgid) if t not in ("e.g", "i.e"))
+    missing = sorted((want - Counter(CODE_IN_COMMENT.findall(msgstr))).elements())
+    return [f"code or numbers of the comment missing from the translation: {missing}"] if missing else []
+
+
+#: Full-width punctuation carries its own spacing: no space beside it (``即 “airbench” 系列``).
+SPACED_PUNCTUATION = re.compile(r"[ \t][，。：；！？（）“”「」、《》]|[，。：；！？（）“”「」、《》][ \t]")
+#: A number, or a glued value, then % with no space (the book writes ``95.3 %``, as the outputs do).
+TIGHT_PERCENT = re.compile(r"[\d`]%")
+#: Seconds written ``s`` in a Chinese sentence: the Chinese pages write 秒 (``12 秒``).
+SECONDS_AS_S = re.compile(r"[\d`] ?s(?![A-Za-z/])")
+
+
+def chinese_style_problems(msgstr: str) -> list[str]:
+    """The translators' guide's rules for punctuation and numbers (locales/zh_CN/README.md)."""
+    prose = re.sub(r"`[^`]*`", "`x`", msgstr.replace("\n", " "))  # code and roles' contents are not prose
+    prose = re.sub(r"\*[^*\u4e00-\u9fff]+\*", "*x*", prose)  # nor an English title quoted in italics
+    problems = []
+    if SPACED_PUNCTUATION.search(prose):
+        problems.append(f"a space beside full-width punctuation: {SPACED_PUNCTUATION.search(prose).group()!r}")
+    if TIGHT_PERCENT.search(prose):
+        problems.append("a number and % need a space between them (95.3 %)")
+    if SECONDS_AS_S.search(prose):
+        problems.append("seconds are 秒 in a Chinese sentence (12 秒), not s")
+    return problems
+
+
+def inconsistent_translations(paths: list[Path]) -> list[str]:
+    """English strings that two page catalogues translate differently: one msgid, one translation."""
+    from babel.messages.pofile import read_po
+
+    seen: dict[str, dict[str, str]] = {}
+    for path in paths:
+        if path.stem in (COMMENT_DOMAIN, GLUE_DOMAIN, "sphinx"):
+            continue
+        with path.open("rb") as handle:
+            for message in read_po(handle):
+                if message.id and message.string and not message.fuzzy:
+                    seen.setdefault(message.id, {})[path.relative_to(CATALOGS).as_posix()] = message.string
+    return [f"{message[:70]!r} is translated in {len(set(where.values()))} ways: "
+            + "; ".join(f"{name}: {text[:40]!r}" for name, text in sorted(where.items()))
+            for message, where in seen.items() if len(set(where.values())) > 1]
+
+
 #: 第 4 章（{ref}`ch-cifar10`）or 第 4 章 {ref}`ch-cifar10`: the number is the build's job.
 TYPED_CHAPTER_NUMBER = re.compile(r"第\s*\d+\s*章\s*[（(]?\s*\{ref\}`[^`<>]*`")
 
@@ -506,6 +621,10 @@ def catalog_problems(path: Path) -> list[str]:
             # Display maths ($$...$$) is a message too, but Sphinx would parse its
             # translation as Markdown and break it: it must stay as it is.
             problems.append(f"{where}: display maths must be copied unchanged (msgstr = msgid)")
+        elif path.stem != COMMENT_DOMAIN and chinese_style_problems(message.string):
+            problems += [f"{where}: {p}" for p in chinese_style_problems(message.string)]
+        elif path.stem == COMMENT_DOMAIN:
+            problems += [f"{where}: {p}" for p in comment_problems(message.id, message.string)]
         else:
             problems += [f"{where}: {p}" for p in markup_problems(message.id, message.string)]
     problems += [f"{path.relative_to(ROOT)}: {mid[:70]!r}: obsolete" for mid in catalog.obsolete]
@@ -541,6 +660,7 @@ def check(files: list[str], fresh: bool) -> list[str]:
     """Every problem of the named catalogues (all when none is named)."""
     paths = [Path(f).resolve() for f in files] or list(catalogs().values())
     problems = [p for path in paths for p in catalog_problems(path)]
+    problems += inconsistent_translations(paths)
     if fresh:
         with tempfile.TemporaryDirectory() as templates:
             if extract(Path(templates)):
