@@ -45,8 +45,9 @@ ONLY_IN: dict[str, set[str]] = {
     "kernel": {"training_on_gpu", "going_fast", "distributed"},
 }
 
-#: Every chapter opens with this line, the same on every page: it is left as it is.
-ORIGINAL_LINE = "*Original section:"
+#: Every chapter opens with a line naming the original's section, and some sections with one
+#: naming its subsection: quotations of the original, left as they are.
+ORIGINAL_LINE = ("*Original section:", "*Original subsection")
 _FENCE = re.compile(r"^(`{3,}|:{3,})")
 _ROLE_TERM = re.compile(r"\{term\}`(?P<body>[^`]*)`")
 # Spans of a prose line that are not prose: roles, inline code, inline maths, links, bold-less HTML.
@@ -101,7 +102,7 @@ def prose_ranges(text: str) -> list[tuple[int, int]]:
         if stripped.startswith("$$"):
             in_math = not (len(stripped) > 2 and stripped.endswith("$$")) and not in_math
             continue
-        if in_math or m or not stripped or stripped.startswith(("#", ":", "%", "+++", ORIGINAL_LINE)) \
+        if in_math or m or not stripped or stripped.startswith(("#", ":", "%", "+++", *ORIGINAL_LINE)) \
                 or re.fullmatch(r"\(.+\)=", stripped):
             continue
         ranges.append((start, offset))
