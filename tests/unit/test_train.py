@@ -209,6 +209,9 @@ def test_accuracy_rejects_empty_and_non_square():
 def test_small_cnn_shapes_and_errors():
     model = SmallCNN((8, 16, 32))
     assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)
+    # each stage pools before BatchNorm and ReLU: they see a quarter of the values
+    for stage in model.features:
+        assert [type(m) for m in stage] == [nn.Conv2d, nn.MaxPool2d, nn.BatchNorm2d, nn.ReLU]
     assert conv_bn(3, 5)(torch.randn(1, 3, 7, 7)).shape == (1, 5, 7, 7)
     pooled = conv_bn(3, 5, pool=True, activation=nn.GELU)
     assert pooled(torch.randn(1, 3, 8, 8)).shape == (1, 5, 4, 4)
