@@ -6,6 +6,7 @@
 #   make gpu-pending  anywhere: pending notebooks for chapters not yet run; prose synced
 #   make gpu-check    anywhere: each GPU chapter's state; fails if one is stale or out of sync
 #   make notebooks    regenerate notebooks/*.ipynb (Colab/Binder) from the chapters and the build
+#   make book-time    how long each executed page takes (AGAINST=<commit>: side by side with that commit)
 #   make wordcount    Part I's reading time per chapter (words, code lines); fails above 60 minutes
 #   make glossary-links  link each chapter's first use of a glossary term (read the diff)
 #   make translations    update the Chinese edition's .po files after an English edit
@@ -24,7 +25,7 @@ export BLITZ_DATA ?= $(CURDIR)/data
 # machines; elsewhere torchvision downloads the official files.
 SHARED_DATA ?= $(CURDIR)/../shared/data/cifar10-jpeg.tar.gz
 
-.PHONY: system translations translations-check book test test-unit test-book test-site setup data clean notebooks gpu-outputs gpu-pending gpu-check bench wordcount glossary-links pdf downloads release
+.PHONY: system translations translations-check book test test-unit test-book test-site setup data clean notebooks gpu-outputs gpu-pending gpu-check bench book-time wordcount glossary-links pdf downloads release
 
 # TORCH_INDEX=https://download.pytorch.org/whl/cpu installs torch and torchvision (the
 # versions pinned in requirements.txt) from PyTorch's CPU index: about 200 MB instead
@@ -153,6 +154,11 @@ gpu-check: setup
 # Train every CIFAR-10 recipe of chapters 4 and 6 on the CPU: time, images/s, accuracy, peak memory.
 bench: setup data
 	$(BIN)/python -m tools.bench cpu
+
+# How long the build's execution takes, page by page (README, "Benchmarks");
+# AGAINST=<commit> runs that commit's pages in turns with these, REPEATS rounds.
+book-time: setup data
+	$(BIN)/python -m tools.book_time $(PAGES) $(if $(AGAINST),--against $(AGAINST)) --repeats $(or $(REPEATS),1)
 
 clean:
 	rm -rf _build
