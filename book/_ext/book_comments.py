@@ -11,7 +11,9 @@ A message is one comment (``# decoding a JPEG costs more``) or a block of
 full-line comments at the same indent on consecutive lines, joined with
 spaces. Its translation may contain line breaks: a block becomes as many
 comment lines as the translation has lines. Comments with fewer than two
-letters in a row (``# -> (B, 16, 5, 5)``) are not messages: they stay.
+letters in a row (``# -> (B, 16, 5, 5)``) are not messages: they stay. A
+translated cell has the same messages in the same places, in Chinese, which
+is what the tests compare.
 """
 from __future__ import annotations
 
@@ -60,7 +62,8 @@ def _comments(source: str) -> list[tuple[int, int, str]]:
 
 
 def _is_message(text: str) -> bool:
-    return bool(re.search(r"[A-Za-z]{2}", text)) and not text.startswith("@")
+    """Words to translate (two Latin letters in a row), or words already translated (Chinese)."""
+    return bool(re.search(r"[A-Za-z]{2}|[\u4e00-\u9fff]", text)) and not text.startswith("@")
 
 
 def messages(source: str) -> list[Message]:

@@ -213,6 +213,57 @@ def test_chinese_notebooks_are_current_and_launched_from_chinese_pages(name: str
     assert (ZH / "_notebooks" / f"{name}.ipynb").read_bytes() == path.read_bytes()
 
 
+book_comments = i18n.book_extension("book_comments")
+
+
+def _cell_code(path: Path) -> list[str]:
+    """The source of every code cell a page shows (myst-nb's ``cell_input``), as its reader sees it."""
+    page = path.read_text(encoding="utf-8")
+    blocks = re.findall(r'<div class="cell_input docutils container">\s*<div class="highlight-\S+ notranslate">'
+                        r'<div class="highlight"><pre>(.*?)</pre>', page, flags=re.DOTALL)
+    return [html_lib.unescape(re.sub(r"<[^>]+>", "", block)).rstrip("\n") for block in blocks]
+
+
+def _same_code_other_comments(english: list[str], chinese: list[str], where: str) -> int:
+    """Assert that each pair of cells differs only in comments, each on or above the same code; count Chinese ones."""
+    assert len(english) == len(chinese), f"{where}: {len(english)} code cells in English, {len(chinese)} in Chinese"
+    translated = 0
+    for n, (en, zh) in enumerate(zip(english, chinese)):
+        assert book_comments.code_lines(zh) == book_comments.code_lines(en), f"{where}, code cell {n}: the code differs"
+        en_msgs, zh_msgs = book_comments.messages(en), book_comments.messages(zh)
+        assert [(m.trailing, m.col) for m in zh_msgs] == [(m.trailing, m.col) for m in en_msgs], \
+            f"{where}, code cell {n}: the comments moved"
+        for m_en, m_zh in zip(en_msgs, zh_msgs):
+            anchor = (lambda src, m: src.split("\n")[m.first][:m.col] if m.trailing else
+                      next((line for line in src.split("\n")[m.last + 1:] if line.strip()
+                            and not line.strip().startswith("#")), ""))
+            assert anchor(zh, m_zh) == anchor(en, m_en), f"{where}, code cell {n}: {m_zh.text!r} left its line"
+        translated += sum(bool(CJK.search(m.text)) for m in zh_msgs)
+    return translated
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if (HTML / f"{p}.html").is_file() and _cell_code(HTML / f"{p}.html")])
+def test_chinese_pages_show_the_same_code_with_chinese_comments(page: str) -> None:
+    """Code cells: the code is the English page's, line for line; the comments are in Chinese."""
+    english, chinese = _cell_code(HTML / f"{page}.html"), _cell_code(ZH / f"{page}.html")
+    translated = _same_code_other_comments(english, chinese, page)
+    if any(book_comments.messages(cell) for cell in english):
+        assert translated, f"{page}: no code comment is in Chinese"
+
+
+@pytest.mark.parametrize("name", list(notebooks.chapters(ROOT)))
+def test_chinese_notebooks_have_the_same_code_with_chinese_comments(name: str) -> None:
+    def code(path: Path) -> list[str]:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        return ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+
+    english = code(ROOT / "notebooks" / f"{name}.ipynb")
+    chinese = code(ROOT / "notebooks" / "zh_CN" / f"{name}.ipynb")
+    english, chinese = english[1:], chinese[1:]  # the install cell: English instructions, tested elsewhere
+    assert _same_code_other_comments([re.sub(r"^#@title .*\n", "", c) for c in english],
+                                     [re.sub(r"^#@title .*\n", "", c) for c in chinese], name) > 0
+
+
 def test_chinese_downloads_and_pdf() -> None:
     folder = ZH / downloads.SITE_DIR
     pdf = ROOT / downloads.EDITIONS["zh_CN"]
