@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import socket
 import statistics
+import sys
 import tempfile
 import time
 from datetime import timedelta
@@ -44,19 +45,35 @@ def loopback_interface() -> str | None:
     return next((name for name in ("lo", "lo0") if name in names), None)
 
 
-def _entry(rank: int, fn: Callable[..., Any], world_size: int, folder: str, args: tuple) -> None:
-    """Run in each spawned process: join the gloo group, call ``fn``, save its result."""
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that no program listens on now (the OS picks it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _entry(rank: int, fn: Callable[..., Any], world_size: int, folder: str, port: int, args: tuple) -> None:
+    """Run in each spawned process: join the gloo group, call ``fn``, save its result.
+
+    The processes meet through a TCP store on ``port`` of this machine, as
+    torchrun's do. If ``fn`` raises, the process exits with the error, which
+    ``torch.multiprocessing`` reports in the parent.
+    """
     interface = loopback_interface()
     if interface is not None:  # keep gloo's traffic inside this machine
         os.environ.setdefault("GLOO_SOCKET_IFNAME", interface)
     torch.set_num_threads(1)  # one core per process, as torchrun's OMP_NUM_THREADS=1 does
-    dist.init_process_group("gloo", init_method=f"file://{folder}/store", rank=rank,
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
                             world_size=world_size, timeout=timedelta(seconds=60))
-    try:
-        result = fn(rank, world_size, *args)
-    finally:
-        dist.destroy_process_group()
+    result = fn(rank, world_size, *args)
+    dist.barrier()  # every process has finished its collectives
     torch.save(result, Path(folder) / f"rank{rank}.pt")
+    # The process ends here, so the group needs no clean-up; leaving at once also
+    # sidesteps a deadlock in torch 2.4's gloo clean-up (its destructor holds
+    # Python's lock while waiting for a thread that needs it).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def run_gloo(fn: Callable[..., Any], world_size: int, *args: Any) -> list[Any]:
@@ -69,7 +86,8 @@ def run_gloo(fn: Callable[..., Any], world_size: int, *args: Any) -> list[Any]:
     if not isinstance(world_size, int) or world_size < 1:
         raise ValueError(f"world_size must be an int >= 1, got {world_size!r}")
     with tempfile.TemporaryDirectory() as folder:
-        mp.start_processes(_entry, args=(fn, world_size, folder, args), nprocs=world_size, start_method="spawn")
+        mp.start_processes(_entry, args=(fn, world_size, folder, free_port(), args), nprocs=world_size,
+                           start_method="spawn")
         return [torch.load(Path(folder) / f"rank{r}.pt", weights_only=True) for r in range(world_size)]
 
 
