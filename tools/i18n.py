@@ -70,11 +70,14 @@ def overrides(language: str) -> dict[str, object]:
             "html_title": "一小时学会 PyTorch",
             "html_baseurl": config["html"]["baseurl"] + f"{LANGUAGE}/",
         }
-        # myst-nb's "Show code cell content" toggles are settings, not gettext strings:
+        # myst-nb's "Show code cell content" toggles and sphinx-togglebutton's hints on
+        # dropdowns are settings, not gettext strings:
         # their translations are in sphinx.po (book/_templates/ui-strings.html).
         ui = ui_messages(language)
         for setting, english in (("nb_code_prompt_show", "Show code cell {type}"),
-                                 ("nb_code_prompt_hide", "Hide code cell {type}")):
+                                 ("nb_code_prompt_hide", "Hide code cell {type}"),
+                                 ("togglebutton_hint", "Click to show"),
+                                 ("togglebutton_hint_hide", "Click to hide")):
             if english in ui:
                 settings[setting] = ui[english]
     return settings
@@ -559,8 +562,16 @@ TIGHT_PERCENT = re.compile(r"[\d`]%")
 SECONDS_AS_S = re.compile(r"[\d`] ?s(?![A-Za-z/])")
 
 
+#: A space between Chinese and a {ref}: the reference renders as Chinese (第 4 章（…）, a
+#: translated section title), so the space would show between two Chinese words.
+SPACED_REF = re.compile(r"[\u4e00-\u9fff，。：；！？（）“”、《》] \{ref\}`|\{ref\}`[^`]*` [\u4e00-\u9fff，。：；！？（）“”、《》]")
+
+
 def chinese_style_problems(msgstr: str) -> list[str]:
     """The translators' guide's rules for punctuation and numbers (locales/zh_CN/README.md)."""
+    if SPACED_REF.search(msgstr):
+        return [f"no space between Chinese and a {{ref}}, which renders as Chinese: "
+                f"{SPACED_REF.search(msgstr).group()!r}"]
     prose = re.sub(r"`[^`]*`", "`x`", msgstr.replace("\n", " "))  # code and roles' contents are not prose
     prose = re.sub(r"\*[^*\u4e00-\u9fff]+\*", "*x*", prose)  # nor an English title quoted in italics
     problems = []
