@@ -35,8 +35,8 @@ class SmallCNN(nn.Module):
     """conv-pool-BN-ReLU, three times (32 -> 16 -> 8 -> 4), then max over space and a linear layer.
 
     Each stage pools right after its convolution, so that batch normalisation
-    and ReLU process a quarter of the values they would after it: a faster
-    step, and as accurate. Input ``(B, 3, 32, 32)``, output ``(B, num_classes)`` logits.
+    and ReLU process a quarter of the values they would after it: less work
+    per step. Input ``(B, 3, 32, 32)``, output ``(B, num_classes)`` logits.
     Introduced in chapter 6, Where the time goes on a CPU.
     """
 
