@@ -7,9 +7,9 @@ wall time of each, kernel start included.
 
 With ``--against REV`` it also executes the pages as they were at commit
 ``REV`` (their Markdown and the ``blitz`` package of that commit, unpacked into
-a temporary folder and put first on the kernel's ``PYTHONPATH``), in turns:
-chapter A now, chapter A then, chapter B now, ... and ``--repeats`` rounds of
-that, reporting the median of each. Machines differ and a shared one drifts
+a temporary folder and put first on the kernel's ``PYTHONPATH``), in turns
+(page A now then old, page B old then now, ...; the next round the other way
+round), ``--repeats`` rounds, and reports the median of each. Machines differ and a shared one drifts
 from minute to minute, so a speed-up is only claimed from such a side-by-side
 run, never against a number from another day (README, "Benchmarks").
 
@@ -43,8 +43,10 @@ def executed_pages(root: Path) -> list[str]:
 
 def unpack(rev: str, folder: Path) -> Path:
     """The ``book/`` and ``code/`` folders of commit ``rev``, unpacked into ``folder``."""
-    archive = subprocess.run(["git", "archive", rev, "book", "code"], cwd=ROOT, check=True,
-                             capture_output=True).stdout
+    done = subprocess.run(["git", "archive", rev, "book", "code"], cwd=ROOT, capture_output=True)
+    if done.returncode:
+        raise SystemExit(f"git archive {rev}: {done.stderr.decode(errors='replace').strip()}")
+    archive = done.stdout
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
         tar.extractall(folder, filter="data")
     return folder
@@ -73,9 +75,12 @@ def execute(root: Path, name: str, timeout: int = 1800) -> float:
 def compare(pages: list[str], versions: dict[str, Path], repeats: int) -> dict[str, dict[str, float]]:
     """{page: {version: median seconds}}, every page of every version executed in turns, ``repeats`` rounds."""
     runs: dict[str, dict[str, list[float]]] = {p: {v: [] for v in versions} for p in pages}
+    order = list(versions.items())
     for round_ in range(repeats):
-        for page in pages:
-            for version, root in versions.items():
+        for n, page in enumerate(pages):
+            # A, B for one page, B, A for the next, and the other way round in the next round:
+            # whatever comes first (a cold cache, a drifting machine) falls on both alike.
+            for version, root in order if (round_ + n) % 2 == 0 else order[::-1]:
                 seconds = execute(root, page)
                 runs[page][version].append(seconds)
                 print(f"round {round_ + 1}: {page:16s} {version:>12s} {seconds:7.1f} s", flush=True)
@@ -112,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
         versions = {"this tree": ROOT}
         if args.against:
             versions[args.against] = unpack(args.against, Path(folder))
+            missing = [p for p in pages if not (versions[args.against] / "book" / f"{p}.md").is_file()]
+            if missing:
+                parser.error(f"{args.against} has no page {', '.join(missing)}")
         medians = compare(pages, versions, args.repeats)
     print("\n".join(table(medians, list(versions))))
     return 0

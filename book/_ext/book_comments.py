@@ -46,18 +46,34 @@ class Message(NamedTuple):
     trailing: bool
 
 
-def _masked(source: str) -> str:
-    """``source`` with IPython lines (``%matplotlib``, ``!pip``) blanked, so Python can tokenize it."""
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line
-                     for line in source.split("\n"))
+class NotPython(ValueError):
+    """A code cell that Python cannot tokenize, even with its IPython syntax turned into calls."""
+
+
+def _python(source: str) -> str:
+    """``source`` as Python, line for line: IPython's ``%magic`` and ``!shell`` lines become calls.
+
+    IPython's own transformer knows a magic from a continuation line that
+    starts with ``%`` (``    % n)``); a comment on a magic's line becomes part
+    of the call's string, so it is not translated. A cell magic (``%%time``)
+    would turn the whole cell into one line: such a cell is refused.
+    """
+    if source.lstrip().startswith("%%"):
+        raise NotPython("a cell magic: its body is not Python")
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:  # no IPython: blank the lines that start like magics
+        return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.split("\n"))
+    python = TransformerManager().transform_cell(source)
+    return python[:-1] if python.endswith("\n") and not source.endswith("\n") else python
 
 
 def _comments(source: str) -> list[tuple[int, int, str]]:
-    """(line, column, text after ``#``) of every comment; none if the code does not tokenize."""
+    """(line, column, text after ``#``) of every comment; :class:`NotPython` if it does not tokenize."""
     try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(_masked(source)).readline))
-    except (tokenize.TokenError, SyntaxError):
-        return []
+        tokens = list(tokenize.generate_tokens(io.StringIO(_python(source)).readline))
+    except (tokenize.TokenError, SyntaxError) as err:
+        raise NotPython(f"cannot tokenize the cell: {err}") from None
     return [(t.start[0] - 1, t.start[1], t.string[1:]) for t in tokens if t.type == tokenize.COMMENT]
 
 
@@ -90,11 +106,18 @@ def translate(source: str, catalog: dict[str, str], strict: bool = False) -> str
     """``source`` with every comment in ``catalog`` translated; code untouched.
 
     An untranslated comment stays in English, or raises :class:`Untranslated`
-    when ``strict``. A translation's line breaks become comment lines at the
-    block's indent; a comment after code stays on its line.
+    when ``strict``; so does a cell that is not Python (:class:`NotPython`).
+    A translation's line breaks become comment lines at the block's indent
+    (tabs included); a comment after code stays on its line.
     """
+    try:
+        found = messages(source)
+    except NotPython:
+        if strict:
+            raise
+        return source
     lines = source.split("\n")
-    for message in reversed(messages(source)):
+    for message in reversed(found):
         translated = catalog.get(message.text)
         if translated is None:
             if strict:
@@ -104,7 +127,8 @@ def translate(source: str, catalog: dict[str, str], strict: bool = False) -> str
         if message.trailing and len(parts) > 1:
             raise ValueError(f"a comment after code must stay one line: {translated!r}")
         head = lines[message.first][:message.col]
-        new = [head + "# " + parts[0]] + [" " * message.col + "# " + p for p in parts[1:]]
+        indent = head if not message.trailing else ""
+        new = [head + "# " + parts[0]] + [indent + "# " + p for p in parts[1:]]
         lines[message.first:message.last + 1] = new
     return "\n".join(lines)
 

@@ -17,6 +17,7 @@ import statistics
 import sys
 import tempfile
 import time
+import traceback
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
@@ -45,35 +46,31 @@ def loopback_interface() -> str | None:
     return next((name for name in ("lo", "lo0") if name in names), None)
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that no program listens on now (the OS picks it)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def _entry(rank: int, fn: Callable[..., Any], world_size: int, folder: str, args: tuple) -> None:
+    """Run in each spawned process: join the gloo group, call ``fn``, save its result or its error.
 
-
-def _entry(rank: int, fn: Callable[..., Any], world_size: int, folder: str, port: int, args: tuple) -> None:
-    """Run in each spawned process: join the gloo group, call ``fn``, save its result.
-
-    The processes meet through a TCP store on ``port`` of this machine, as
-    torchrun's do. If ``fn`` raises, the process exits with the error, which
-    ``torch.multiprocessing`` reports in the parent.
+    The process ends right after, so it skips the group's clean-up
+    (``destroy_process_group``): with torch 2.4 that clean-up could deadlock,
+    its destructor holding Python's lock while waiting for a gloo thread that
+    needs it. An error is saved as text for :func:`run_gloo` to raise.
     """
     interface = loopback_interface()
     if interface is not None:  # keep gloo's traffic inside this machine
         os.environ.setdefault("GLOO_SOCKET_IFNAME", interface)
     torch.set_num_threads(1)  # one core per process, as torchrun's OMP_NUM_THREADS=1 does
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
-                            world_size=world_size, timeout=timedelta(seconds=60))
-    result = fn(rank, world_size, *args)
-    dist.barrier()  # every process has finished its collectives
-    torch.save(result, Path(folder) / f"rank{rank}.pt")
-    # The process ends here, so the group needs no clean-up; leaving at once also
-    # sidesteps a deadlock in torch 2.4's gloo clean-up (its destructor holds
-    # Python's lock while waiting for a thread that needs it).
+    code = 0
+    try:
+        dist.init_process_group("gloo", init_method=f"file://{folder}/store", rank=rank,
+                                world_size=world_size, timeout=timedelta(seconds=60))
+        result = fn(rank, world_size, *args)
+        dist.barrier()  # every process has finished its collectives
+        torch.save(result, Path(folder) / f"rank{rank}.pt")
+    except BaseException:
+        (Path(folder) / f"rank{rank}.err").write_text(traceback.format_exc(), encoding="utf-8")
+        code = 1
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(0)
+    os._exit(code)
 
 
 def run_gloo(fn: Callable[..., Any], world_size: int, *args: Any) -> list[Any]:
@@ -81,13 +78,23 @@ def run_gloo(fn: Callable[..., Any], world_size: int, *args: Any) -> list[Any]:
 
     ``fn`` must be importable (a module-level function), since each process
     starts a fresh Python ("spawn"); its result must hold only tensors, numbers,
-    strings, lists and dicts. Introduced in chapter 8, Several processes, GPUs or machines.
+    strings, lists and dicts. If a process fails, raises ``RuntimeError`` with
+    its traceback. Introduced in chapter 8, Several processes, GPUs or machines.
     """
     if not isinstance(world_size, int) or world_size < 1:
         raise ValueError(f"world_size must be an int >= 1, got {world_size!r}")
     with tempfile.TemporaryDirectory() as folder:
-        mp.start_processes(_entry, args=(fn, world_size, folder, free_port(), args), nprocs=world_size,
-                           start_method="spawn")
+        try:
+            mp.start_processes(_entry, args=(fn, world_size, folder, args), nprocs=world_size,
+                               start_method="spawn")
+        except mp.ProcessExitedException:
+            errors = sorted(Path(folder).glob("rank*.err"))
+            if not errors:
+                raise
+            # the first failure is the cause; the others' errors are often "connection closed"
+            first = min(errors, key=lambda path: path.stat().st_mtime)
+            raise RuntimeError(f"{fn.__name__} failed in process {first.stem[4:]}:\n"
+                               + first.read_text(encoding="utf-8")) from None
         return [torch.load(Path(folder) / f"rank{r}.pt", weights_only=True) for r in range(world_size)]
 
 

@@ -60,3 +60,17 @@ def test_the_table_has_medians_totals_and_the_ratio():
 def test_unknown_pages_are_refused():
     with pytest.raises(SystemExit):
         book_time.main(["no_such_page"])
+
+
+def test_turns_alternate_which_version_goes_first(monkeypatch):
+    calls = []
+    monkeypatch.setattr(book_time, "execute", lambda root, page: calls.append((page, root)) or 1.0)
+    medians = book_time.compare(["a", "b"], {"new": "N", "old": "O"}, repeats=2)
+    assert calls == [("a", "N"), ("a", "O"), ("b", "O"), ("b", "N"),
+                     ("a", "O"), ("a", "N"), ("b", "N"), ("b", "O")]
+    assert medians == {"a": {"new": 1.0, "old": 1.0}, "b": {"new": 1.0, "old": 1.0}}
+
+
+def test_an_unknown_commit_is_named(tmp_path):
+    with pytest.raises(SystemExit, match="git archive no-such-rev"):
+        book_time.unpack("no-such-rev", tmp_path)

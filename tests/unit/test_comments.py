@@ -17,6 +17,9 @@ x = torch.zeros(4, 3)  # 4 images, 3 values each
 s = "# not a comment"
 y = x.view(-1)  # -> (12,)
     # an indented comment
+z = (len("abc")
+     % 2)  # a continuation line that starts with %
+!pip install blitz  # a shell line's comment is part of the command
 """
 
 
@@ -26,8 +29,9 @@ def test_messages_join_a_block_and_skip_what_has_no_words():
         "decoding a JPEG costs more again: encode 200 images as JPEG, then time decoding them",
         "4 images, 3 values each",
         "an indented comment",
+        "a continuation line that starts with %",
     ]
-    block, trailing, indented = found
+    block, trailing, indented, _ = found
     assert (block.first, block.last, block.trailing) == (3, 4, False)
     assert trailing.trailing and trailing.first == trailing.last == 5
     assert indented.col == 4
@@ -38,12 +42,16 @@ def test_translate_changes_only_the_comments():
         "decoding a JPEG costs more again: encode 200 images as JPEG, then time decoding them":
             "解码 JPEG 的代价更高：把 200 张图像编码为 JPEG，\n再计时解码",
         "4 images, 3 values each": "4 张图像，每张 3 个值",
+        "not a comment": "不是注释",
+        "a continuation line that starts with %": "以 % 开头的续行",
     }
     out = comments.translate(CELL, catalog)
     assert "# 解码 JPEG 的代价更高：把 200 张图像编码为 JPEG，\n# 再计时解码\n" in out
     assert 'x = torch.zeros(4, 3)  # 4 张图像，每张 3 个值\n' in out
     assert 's = "# not a comment"' in out  # a string is code
     assert "# an indented comment" in out  # untranslated: stays English
+    assert "     % 2)  # 以 % 开头的续行" in out
+    assert "!pip install blitz  # a shell line's comment is part of the command" in out
     assert comments.code_lines(out) == comments.code_lines(CELL)
 
 
@@ -60,8 +68,22 @@ def test_code_lines_see_a_changed_line_of_code():
     assert comments.code_lines(changed) != comments.code_lines(CELL)
 
 
+def test_a_block_keeps_its_tab_indent():
+    out = comments.translate("if True:\n\t# one two\n\tpass", {"one two": "一\n二"})
+    assert out == "if True:\n\t# 一\n\t# 二\n\tpass"
+
+
+def test_a_cell_that_is_not_python_is_refused_when_strict():
+    broken = "x = (1,  # open bracket\n"
+    assert comments.translate(broken, {"open bracket": "左括号"}) == broken
+    with pytest.raises(comments.NotPython):
+        comments.translate(broken, {"open bracket": "左括号"}, strict=True)
+    with pytest.raises(comments.NotPython, match="cell magic"):
+        comments.messages("%%time\nx = 1  # one")
+
+
 def test_strict_translation_names_the_missing_comment():
-    with pytest.raises(comments.Untranslated, match="an indented comment"):
+    with pytest.raises(comments.Untranslated, match="a continuation line"):
         comments.translate(CELL, {}, strict=True)
 
 

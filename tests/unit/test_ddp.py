@@ -136,3 +136,14 @@ def test_main_in_a_one_process_job_logs_checkpoints_and_resumes(monkeypatch: pyt
     assert state["epoch"] == 2
     assert state["optimizer"]["param_groups"][0]["lr"] == pytest.approx(0.004)  # this run's lr, not the saved one
     assert state["optimizer"]["state"]  # the momentum buffers came through
+
+
+def failing_worker(rank: int, world_size: int) -> None:
+    """Process 1 fails; process 0 then loses its partner at the barrier."""
+    if rank == 1:
+        raise ValueError("process 1 gives up")
+
+
+def test_run_gloo_raises_the_first_error_with_its_traceback() -> None:
+    with pytest.raises(RuntimeError, match=r"(?s)failing_worker failed in process 1:.*ValueError: process 1 gives up"):
+        run_gloo(failing_worker, 2)
