@@ -295,12 +295,8 @@ def code_comments(source: str) -> list[tuple[str, str]]:
     for cell in jupytext.reads(source, fmt="md:myst").cells:
         if cell.cell_type != "code":
             continue
-        lines = cell.source.split("\n")
-        for message in comments.messages(cell.source):
-            after = [line.strip() for line in lines[message.first:] if line.strip()
-                     and not line.strip().startswith("#")]
-            code = lines[message.first][:message.col].strip() if message.trailing else (after or [""])[0]
-            found.append((message.text, code))
+        found += [(message.text, comments.anchor(cell.source, message).strip())
+                  for message in comments.messages(cell.source)]
     return found
 
 
@@ -569,14 +565,15 @@ SPACED_REF = re.compile(r"[\u4e00-\u9fff，。：；！？（）“”、《》]
 
 def chinese_style_problems(msgstr: str) -> list[str]:
     """The translators' guide's rules for punctuation and numbers (locales/zh_CN/README.md)."""
-    if SPACED_REF.search(msgstr):
-        return [f"no space between Chinese and a {{ref}}, which renders as Chinese: "
-                f"{SPACED_REF.search(msgstr).group()!r}"]
+    problems = []
+    spaced_ref = SPACED_REF.search(msgstr)
+    if spaced_ref:
+        problems.append(f"no space between Chinese and a {{ref}}, which renders as Chinese: {spaced_ref.group()!r}")
     prose = re.sub(r"`[^`]*`", "`x`", msgstr.replace("\n", " "))  # code and roles' contents are not prose
     prose = re.sub(r"\*[^*\u4e00-\u9fff]+\*", "*x*", prose)  # nor an English title quoted in italics
-    problems = []
-    if SPACED_PUNCTUATION.search(prose):
-        problems.append(f"a space beside full-width punctuation: {SPACED_PUNCTUATION.search(prose).group()!r}")
+    spaced = SPACED_PUNCTUATION.search(prose)
+    if spaced:
+        problems.append(f"a space beside full-width punctuation: {spaced.group()!r}")
     if TIGHT_PERCENT.search(prose):
         problems.append("a number and % need a space between them (95.3 %)")
     if SECONDS_AS_S.search(prose):
@@ -632,12 +629,11 @@ def catalog_problems(path: Path) -> list[str]:
             # Display maths ($$...$$) is a message too, but Sphinx would parse its
             # translation as Markdown and break it: it must stay as it is.
             problems.append(f"{where}: display maths must be copied unchanged (msgstr = msgid)")
-        elif path.stem != COMMENT_DOMAIN and chinese_style_problems(message.string):
-            problems += [f"{where}: {p}" for p in chinese_style_problems(message.string)]
         elif path.stem == COMMENT_DOMAIN:
             problems += [f"{where}: {p}" for p in comment_problems(message.id, message.string)]
         else:
-            problems += [f"{where}: {p}" for p in markup_problems(message.id, message.string)]
+            problems += [f"{where}: {p}" for p in chinese_style_problems(message.string)
+                         + markup_problems(message.id, message.string)]
     problems += [f"{path.relative_to(ROOT)}: {mid[:70]!r}: obsolete" for mid in catalog.obsolete]
     return problems
 

@@ -98,6 +98,15 @@ def messages(source: str) -> list[Message]:
     return [m for m in found if _is_message(m.text)]
 
 
+def anchor(source: str, message: Message) -> str:
+    """The line of code ``message`` explains: the code before it on its line, or the next line of code below it."""
+    lines = source.split("\n")
+    if message.trailing:
+        return lines[message.first][:message.col].rstrip()
+    below = (line.rstrip() for line in lines[message.last + 1:] if line.strip() and not line.strip().startswith("#"))
+    return next(below, "")
+
+
 class Untranslated(KeyError):
     """A comment has no translation in the catalogue."""
 

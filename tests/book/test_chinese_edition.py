@@ -234,10 +234,8 @@ def _same_code_other_comments(english: list[str], chinese: list[str], where: str
         assert [(m.trailing, m.col) for m in zh_msgs] == [(m.trailing, m.col) for m in en_msgs], \
             f"{where}, code cell {n}: the comments moved"
         for m_en, m_zh in zip(en_msgs, zh_msgs):
-            anchor = (lambda src, m: src.split("\n")[m.first][:m.col] if m.trailing else
-                      next((line for line in src.split("\n")[m.last + 1:] if line.strip()
-                            and not line.strip().startswith("#")), ""))
-            assert anchor(zh, m_zh) == anchor(en, m_en), f"{where}, code cell {n}: {m_zh.text!r} left its line"
+            assert book_comments.anchor(zh, m_zh) == book_comments.anchor(en, m_en), \
+                f"{where}, code cell {n}: {m_zh.text!r} left its line"
         translated += sum(bool(CJK.search(m.text)) for m in zh_msgs)
     return translated
 
