@@ -58,3 +58,38 @@ def test_every_recipe_builds_its_model():
     for make_model, _ in RECIPES.values():
         assert make_model()(torch.randn(2, 3, 32, 32)).shape == (2, 10)
     assert RECIPES["original"][1] == ORIGINAL
+
+
+def test_peak_memory_reads_vmhwm(tmp_path):
+    from tools.bench import peak_resident_mib
+
+    status = tmp_path / "status"
+    status.write_text("Name:\tpython\nVmPeak:\t 9999999 kB\nVmHWM:\t  524288 kB\nVmRSS:\t 1000 kB\n")
+    assert peak_resident_mib(status) == 512.0
+
+
+def test_peak_memory_is_the_childs_own():
+    """A benchmark child must not report its parent's peak: ru_maxrss would (Linux keeps it across exec)."""
+    import inspect
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tools.bench import peak_resident_mib
+
+    if not Path("/proc/self/status").exists():
+        pytest.skip("needs Linux /proc")
+    block = b"\x01" * 512 * 1024**2  # 512 MiB, written: the parent's resident peak is above it
+    # the function's own source, run in a plain child (importing tools.bench would load torch: seconds)
+    code = ("import re, resource, sys\nfrom pathlib import Path\n" + inspect.getsource(peak_resident_mib)
+            + "print(peak_resident_mib(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    del block
+    own, _maxrss = map(float, out.stdout.split())  # here ru_maxrss reads the parent's peak (> 512)
+    assert 1 < own < 100, own  # a bare Python, not the parent's 512 MiB
+
+
+def test_peak_memory_without_proc_falls_back_to_getrusage(tmp_path):
+    from tools.bench import peak_resident_mib
+
+    assert 1 < peak_resident_mib(tmp_path / "absent") < 1e6  # MiB, not KiB or bytes
