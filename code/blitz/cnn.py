@@ -3,7 +3,7 @@
 Three stages of 3x3 convolution, 2x2 max pooling, batch normalisation (Ioffe
 and Szegedy, 2015) and ReLU, as in the fast CIFAR-10 networks of David Page's
 "How to train your ResNet" (2018) and Keller Jordan's airbench, but narrower
-so that it trains in about a minute on two CPU cores.
+so that it trains in a few minutes on two CPU cores.
 Introduced in chapter 6, Where the time goes on a CPU.
 """
 from __future__ import annotations

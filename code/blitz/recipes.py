@@ -17,4 +17,4 @@ FAST = Recipe(batch_size=64, lr=0.016, epochs=2, log_every=200, threads=1)
 CNN = Recipe(batch_size=128, lr=0.2, momentum=0.9, nesterov=True, weight_decay=5e-4,
              epochs=4, schedule="onecycle", augment=True, log_every=100, threads=2)
 #: The widths of the better CNN's three stages.
-CNN_WIDTHS = (32, 96, 192)
+CNN_WIDTHS = (32, 64, 192)
