@@ -5,6 +5,7 @@ Chinese search, ``lang`` attributes, and the Chinese PDF and notebooks.
 """
 from __future__ import annotations
 
+import ast
 import html as html_lib
 import json
 import re
@@ -12,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from tools import downloads, i18n, notebooks
@@ -198,11 +200,14 @@ def test_chinese_notebooks_are_current_and_launched_from_chinese_pages(name: str
     site = notebooks.SiteIndex.from_build(ROOT, "zh_CN")
     fresh = notebooks.build_notebook(ROOT, name, notebooks.chapters(ROOT)[name], site, mask_glue=True,
                                      language="zh_CN")
-    committed = json.loads(path.read_text(encoding="utf-8"))
-    assert [c["cell_type"] for c in committed["cells"]] == [c.cell_type for c in fresh.cells], stale
-    for got, want in zip(committed["cells"], fresh.cells):
+    committed = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
+    assert [c.cell_type for c in committed.cells] == [c.cell_type for c in fresh.cells], stale
+    assert committed.metadata == fresh.metadata, stale
+    for i, (got, want) in enumerate(zip(committed.cells, fresh.cells)):
         if want.cell_type == "markdown":
-            assert notebooks.masked_pattern(want.source).fullmatch("".join(got["source"])), stale
+            assert notebooks.masked_pattern(want.source).fullmatch(got.source), stale
+        else:  # source, tags (raises-exception, Colab's form view) and stored outputs: the generator's, exactly
+            assert got == want, f"{stale} (cell {i}, code)"
     markdown = [c.source for c in fresh.cells if c.cell_type == "markdown"]
     assert all(CJK.search(m) for m in markdown if re.search(r"[A-Za-z]{4} [a-z]{3}", m) and "<details>" not in m[:9]), \
         "a Markdown cell without Chinese"
@@ -256,9 +261,21 @@ def test_chinese_notebooks_have_the_same_code_with_chinese_comments(name: str) -
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
         return ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
 
+    def metadata(path: Path) -> list[dict]:
+        return [c["metadata"] for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
+
     english = code(ROOT / "notebooks" / f"{name}.ipynb")
     chinese = code(ROOT / "notebooks" / "zh_CN" / f"{name}.ipynb")
-    english, chinese = english[1:], chinese[1:]  # the install cell: English instructions, tested elsewhere
+    # tags decide how a cell runs (raises-exception, skip-execution): the same in both
+    assert metadata(ROOT / "notebooks" / f"{name}.ipynb") == metadata(ROOT / "notebooks" / "zh_CN" / f"{name}.ipynb"), \
+        f"{name}: code cells' metadata differ between the languages"
+    # The same program: the same syntax tree (comments aside, string contents and blank lines in them
+    # included), so the smoke test's run of the English notebook stands for this one.
+    trees = [[ast.dump(ast.parse(book_comments._python(c))) for c in cells] for cells in (english, chinese)]
+    assert trees[0] == trees[1], f"{name}: a Chinese code cell is not the same program as its English twin"
+    # The install cell is the same, byte for byte (its comment stays English: it names a commit and a package).
+    assert english[0] == chinese[0], f"{name}: the install cells differ"
+    english, chinese = english[1:], chinese[1:]
     assert _same_code_other_comments([re.sub(r"^#@title .*\n", "", c) for c in english],
                                      [re.sub(r"^#@title .*\n", "", c) for c in chinese], name) > 0
 
