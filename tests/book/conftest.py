@@ -50,6 +50,32 @@ def jb_build() -> Callable[..., subprocess.CompletedProcess[str]]:
     return build
 
 
+@pytest.fixture(scope="session")
+def assert_notebook_current() -> Callable[..., None]:
+    """``assert_notebook_current(committed, fresh, stale)``: the committed notebook is what the generator writes.
+
+    Code cells (install cell first, tags and stored outputs included) and the
+    notebook's metadata must be exactly the generator's; Markdown cells too,
+    except their glued values (``fresh`` is generated with ``mask_glue=True``),
+    which are the measurements of the build the notebook came from. Both
+    languages' notebook tests use it; ``stale`` is the message to fail with.
+    """
+    from tools import notebooks
+
+    def check(committed: "nbformat.NotebookNode", fresh: "nbformat.NotebookNode", stale: str) -> None:
+        assert [c.cell_type for c in committed.cells] == [c.cell_type for c in fresh.cells], stale
+        assert committed.metadata == fresh.metadata, stale
+        for i, (got, want) in enumerate(zip(committed.cells, fresh.cells)):
+            if want.cell_type == "code":
+                assert got == want, f"{stale} (cell {i}, code)"
+            else:
+                assert notebooks.masked_pattern(want.source).fullmatch(got.source), \
+                    f"{stale} (cell {i}, Markdown):\n{got.source[:300]}"
+                assert set(got.get("attachments", {})) == set(want.get("attachments", {})), f"{stale} (cell {i})"
+
+    return check
+
+
 @pytest.fixture()
 def project_book(repo_root: Path) -> Callable[[Path, list[str]], Path]:
     """``project_book(root, chapters)``: make ``root`` a book with the project's own _config.yml.

@@ -11,6 +11,7 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -192,7 +193,8 @@ def test_chinese_quotations_on_english_pages_are_marked() -> None:
 
 
 @pytest.mark.parametrize("name", list(notebooks.chapters(ROOT)))
-def test_chinese_notebooks_are_current_and_launched_from_chinese_pages(name: str) -> None:
+def test_chinese_notebooks_are_current_and_launched_from_chinese_pages(
+        name: str, assert_notebook_current: Callable[..., None]) -> None:
     """notebooks/zh_CN/<name>.ipynb is what the generator writes (measurements aside), in Chinese."""
     path = ROOT / "notebooks" / "zh_CN" / f"{name}.ipynb"
     assert path.is_file(), f"{path}: run make notebooks"
@@ -200,14 +202,7 @@ def test_chinese_notebooks_are_current_and_launched_from_chinese_pages(name: str
     site = notebooks.SiteIndex.from_build(ROOT, "zh_CN")
     fresh = notebooks.build_notebook(ROOT, name, notebooks.chapters(ROOT)[name], site, mask_glue=True,
                                      language="zh_CN")
-    committed = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
-    assert [c.cell_type for c in committed.cells] == [c.cell_type for c in fresh.cells], stale
-    assert committed.metadata == fresh.metadata, stale
-    for i, (got, want) in enumerate(zip(committed.cells, fresh.cells)):
-        if want.cell_type == "markdown":
-            assert notebooks.masked_pattern(want.source).fullmatch(got.source), stale
-        else:  # source, tags (raises-exception, Colab's form view) and stored outputs: the generator's, exactly
-            assert got == want, f"{stale} (cell {i}, code)"
+    assert_notebook_current(nbformat.read(path, as_version=4), fresh, stale)
     markdown = [c.source for c in fresh.cells if c.cell_type == "markdown"]
     assert all(CJK.search(m) for m in markdown if re.search(r"[A-Za-z]{4} [a-z]{3}", m) and "<details>" not in m[:9]), \
         "a Markdown cell without Chinese"
@@ -257,17 +252,14 @@ def test_chinese_pages_show_the_same_code_with_chinese_comments(page: str) -> No
 
 @pytest.mark.parametrize("name", list(notebooks.chapters(ROOT)))
 def test_chinese_notebooks_have_the_same_code_with_chinese_comments(name: str) -> None:
-    def code(path: Path) -> list[str]:
-        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        return ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    def code_cells(path: Path) -> list[nbformat.NotebookNode]:
+        return [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
 
-    def metadata(path: Path) -> list[dict]:
-        return [c["metadata"] for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
-
-    english = code(ROOT / "notebooks" / f"{name}.ipynb")
-    chinese = code(ROOT / "notebooks" / "zh_CN" / f"{name}.ipynb")
+    en_cells = code_cells(ROOT / "notebooks" / f"{name}.ipynb")
+    zh_cells = code_cells(ROOT / "notebooks" / "zh_CN" / f"{name}.ipynb")
+    english, chinese = [c.source for c in en_cells], [c.source for c in zh_cells]
     # tags decide how a cell runs (raises-exception, skip-execution): the same in both
-    assert metadata(ROOT / "notebooks" / f"{name}.ipynb") == metadata(ROOT / "notebooks" / "zh_CN" / f"{name}.ipynb"), \
+    assert [c.metadata for c in en_cells] == [c.metadata for c in zh_cells], \
         f"{name}: code cells' metadata differ between the languages"
     # The same program: the same syntax tree (comments aside, string contents and blank lines in them
     # included), so the smoke test's run of the English notebook stands for this one.

@@ -20,6 +20,7 @@ import functools
 import html
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -159,7 +160,8 @@ def test_code_cells_are_the_chapters_without_build_plumbing(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", CHAPTERS)
-def test_committed_notebook_is_what_the_generator_writes_measurements_aside(name: str) -> None:
+def test_committed_notebook_is_what_the_generator_writes_measurements_aside(
+        name: str, assert_notebook_current: Callable[..., None]) -> None:
     """Stale notebooks fail: the chapter, its package code or the site changed since `make notebooks`.
 
     Code cells (install cell first, a GPU chapter's stored outputs included) must be
@@ -167,16 +169,8 @@ def test_committed_notebook_is_what_the_generator_writes_measurements_aside(name
     measurements of the build the notebook was generated from (a build on another
     machine, or a cold CI build, measures other timings).
     """
-    committed, fresh = _notebook(name), _fresh(name, mask_glue=True)
-    stale = f"notebooks/{name}.ipynb is stale: run `make notebooks`"
-    assert [c.cell_type for c in committed.cells] == [c.cell_type for c in fresh.cells], stale
-    assert committed.metadata == fresh.metadata, stale
-    for i, (got, want) in enumerate(zip(committed.cells, fresh.cells)):
-        if want.cell_type == "code":
-            assert got == want, f"{stale} (cell {i}, code)"
-        else:
-            assert notebooks.masked_pattern(want.source).fullmatch(got.source), f"{stale} (cell {i}, Markdown):\n{got.source[:300]}"
-            assert set(got.get("attachments", {})) == set(want.get("attachments", {})), f"{stale} (cell {i})"
+    assert_notebook_current(_notebook(name), _fresh(name, mask_glue=True),
+                            f"notebooks/{name}.ipynb is stale: run `make notebooks`")
 
 
 def test_glue_mask_matches_any_value_but_nothing_else() -> None:
