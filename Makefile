@@ -118,7 +118,7 @@ system:
 test: system book downloads tests/node_modules/.installed
 	$(BIN)/python -m pytest tests/unit tests/book tests/site
 
-# The package and the tools alone: no book build, no browser (seconds; `data` for the
+# The package and the tools alone: no book build, no browser (about a minute; `data` for the
 # tests that read the real CIFAR-10 copy).
 test-unit: setup data
 	$(BIN)/python -m pytest tests/unit
