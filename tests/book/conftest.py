@@ -8,9 +8,13 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import yaml
+
+if TYPE_CHECKING:
+    import nbformat
 
 #: The jupytext front matter every chapter starts with.
 MYST_HEADER = """---
@@ -62,7 +66,7 @@ def assert_notebook_current() -> Callable[..., None]:
     """
     from tools import notebooks
 
-    def check(committed: "nbformat.NotebookNode", fresh: "nbformat.NotebookNode", stale: str) -> None:
+    def check(committed: nbformat.NotebookNode, fresh: nbformat.NotebookNode, stale: str) -> None:
         assert [c.cell_type for c in committed.cells] == [c.cell_type for c in fresh.cells], stale
         assert committed.metadata == fresh.metadata, stale
         for i, (got, want) in enumerate(zip(committed.cells, fresh.cells)):

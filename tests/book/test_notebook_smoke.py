@@ -47,8 +47,9 @@ from packaging.requirements import Requirement
 ROOT = Path(__file__).resolve().parents[2]
 #: The English notebooks. A Chinese notebook is not run again: tests/book/test_chinese_edition.py
 #: proves that each code cell is the same program as its English twin (the same syntax tree,
-#: comments aside; the same tags; the install cell byte for byte), so it runs as its twin does. Running it would repeat the
-#: same work for no new evidence, and nine more kernels cost minutes on a slow 2-core machine.
+#: comments aside; the same tags; the install cell byte for byte), so it runs as its twin does.
+#: Running it would repeat the same work for no new evidence, and nine more kernels cost
+#: minutes on a slow 2-core machine.
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 IDS = [p.relative_to(ROOT / "notebooks").with_suffix("").as_posix() for p in NOTEBOOKS]
 KERNEL = "blitz-smoke"
